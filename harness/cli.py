@@ -1,0 +1,69 @@
+"""Command-line entry point: one argparse root, one module per subcommand under `commands/`.
+
+Each command module exposes `register(subparsers)`, which adds its parser and sets
+`func(args) -> int`. Errors derived from `FingerprintError` become one line and an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from rich.console import Console
+
+from harness import __version__
+from harness.errors import FingerprintError, redact, secret_values
+
+# Order is the order shown in --help.
+COMMANDS = [
+    "run",
+    "report",
+    "check",
+    "probes",
+    "canaries",
+    "local",
+    "import_",
+    "export",
+    "bench",
+    "lab",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fingerprint",
+        description="Tell whether a language model was distilled from another, from its answers.",
+    )
+    parser.add_argument("--version", action="version", version=f"fingerprint {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"harness.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"harness.commands.{name}":
+                continue  # command not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    err = Console(stderr=True, highlight=False)
+    try:
+        return int(args.func(args) or 0)
+    except FingerprintError as exc:
+        err.print(f"[bold red]error:[/] {redact(str(exc), secret_values())}", markup=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted: answers received so far are stored; run again to resume")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

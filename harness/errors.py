@@ -1,0 +1,47 @@
+"""The two kinds of failure a user can act on, and the exit code each maps to.
+
+Every message is one line a person can act on; none may carry a secret (see `redact`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+
+class FingerprintError(Exception):
+    """Base of every error the command line turns into one clear line."""
+
+    exit_code = 1
+
+
+class InputError(FingerprintError):
+    """The user's input is wrong (suite, config, URL, missing key variable): exit code 2."""
+
+    exit_code = 2
+
+
+class OperationalError(FingerprintError):
+    """Something outside the input failed (endpoint down, budget hit): exit code 1."""
+
+    exit_code = 1
+
+
+_KEYISH = re.compile(r"(?i)(bearer\s+|x-api-key[\"':\s]+|api[_-]?key[\"'=:\s]+)([A-Za-z0-9._\-]{6,})")
+
+
+def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
+    """Remove known secret values and anything shaped like a credential from `text`."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return _KEYISH.sub(lambda m: m.group(1) + "***", text)
+
+
+def secret_values() -> list[str]:
+    """Values of environment variables that look like credentials, to scrub from output."""
+    return [
+        v
+        for k, v in os.environ.items()
+        if v and len(v) >= 8 and re.search(r"(?i)(KEY|TOKEN|SECRET|PASSWORD)", k)
+    ]
