@@ -11,6 +11,7 @@ import importlib
 import sys
 
 from rich.console import Console
+from rich.text import Text
 
 from harness import __version__
 from harness.errors import FingerprintError, redact, secret_values
@@ -58,7 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except FingerprintError as exc:
-        err.print(f"[bold red]error:[/] {redact(str(exc), secret_values())}", markup=True)
+        # Text, not markup: messages quote user input, which may contain [brackets].
+        err.print(
+            Text("error: ", style="bold red") + Text(redact(str(exc), secret_values())),
+            soft_wrap=True,
+        )
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted: answers received so far are stored; run again to resume")

@@ -1,0 +1,81 @@
+"""From a run directory to evidence: answers out of the store, verdicts out of the detector.
+
+Everything a report shows is computed here once, from the store alone (no network), so the
+console table, HTML, Markdown and JSON reports can never disagree with each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from harness.answers import Answers
+from harness.detector import Verdict, detect, similarity_matrix
+from harness.errors import InputError
+from harness.manifest import RunDir
+from harness.store import Store, to_answers
+
+
+@dataclass
+class Analysis:
+    manifest: dict[str, Any]
+    reference: str
+    suspects: list[str]
+    controls_of: dict[str, list[str]]
+    answers: Answers
+    verdicts: list[Verdict]
+    models: list[str]
+    similarity: np.ndarray
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+
+def panel(reference: str, suspects: list[str], controls: list[str]) -> dict[str, list[str]]:
+    """Controls for each suspect: the configured panel, else every other suspect.
+
+    Judging each suspect against the others is the leave-one-out panel a small run can afford;
+    it is only as good as the assumption that the others are independent of the reference.
+    """
+    return {
+        s: list(controls) if controls else [o for o in suspects if o not in (s, reference)]
+        for s in suspects
+    }
+
+
+def analyse(run_dir: RunDir, *, alpha: float = 0.05) -> Analysis:
+    manifest = run_dir.read_manifest()
+    if not run_dir.store_path.exists():
+        raise InputError(f"{run_dir.path}: no store in this run directory")
+    cfg = manifest["config"]
+    reference, suspects, controls = cfg["reference"], list(cfg["suspects"]), list(cfg["controls"])
+    models = [reference, *suspects, *[c for c in controls if c not in suspects]]
+    with Store(run_dir.store_path) as store:
+        stored = to_answers(store, models)
+        failures = store.failures()
+    present = [m for m in models if m in stored.texts]
+    if reference not in present:
+        raise InputError(
+            f"{run_dir.path}: the store holds no answers of the reference {reference!r}"
+        )
+    # Compare like with like: only probes every model answered.
+    answers = stored.on_common_prompts(present)
+    controls_of = panel(
+        reference, [s for s in suspects if s in present], [c for c in controls if c in present]
+    )
+    verdicts = [
+        v
+        for s, panel_s in controls_of.items()
+        for v in detect(answers, reference, [s], panel_s, alpha=alpha)
+    ]
+    return Analysis(
+        manifest=manifest,
+        reference=reference,
+        suspects=list(controls_of),
+        controls_of=controls_of,
+        answers=answers,
+        verdicts=verdicts,
+        models=present,
+        similarity=similarity_matrix(answers, present),
+        failures=failures,
+    )

@@ -1,0 +1,277 @@
+"""Run configuration: which endpoints answer, who is reference / suspect / control, which probes.
+
+API keys never live here: a config names the environment variable that holds a key, and the
+value is read at the moment an endpoint is built. A key written into the file is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import yaml
+
+from harness.errors import InputError
+
+KINDS = ("openai-chat", "openai-completions", "anthropic")
+_SECRET_KEYS = {"api_key", "apikey", "key", "token", "authorization", "x-api-key"}
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    """One model behind one API. `identity` (kind + URL + model) is what the cache keys on."""
+
+    name: str
+    kind: str
+    base_url: str
+    model: str
+    api_key_env: str | None = None
+    concurrency: int = 4
+    timeout_s: float = 120.0
+    max_n: int = 1
+    max_retries: int = 6
+    price_in: float = 0.0  # currency units per million prompt tokens
+    price_out: float = 0.0  # per million completion tokens
+
+    @property
+    def identity(self) -> str:
+        return f"{self.kind}|{self.base_url.rstrip('/')}|{self.model}"
+
+    def api_key(self) -> str | None:
+        """The key from the environment; a named but unset variable is an input error."""
+        if not self.api_key_env:
+            return None
+        value = os.environ.get(self.api_key_env)
+        if not value:
+            raise InputError(
+                f"endpoint {self.name!r}: environment variable {self.api_key_env} is not set"
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class ProbeSelection:
+    selection: str = "core"
+    families: tuple[str, ...] = ()
+    variants: bool = False
+    directory: str | None = None
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    name: str
+    reference: str
+    suspects: tuple[str, ...]
+    controls: tuple[str, ...]
+    endpoints: dict[str, EndpointSpec]
+    probes: ProbeSelection = field(default_factory=ProbeSelection)
+    seed: int = 0
+    logprobs: int | None = None
+
+    def fingerprint(self, suite_hashes: dict[str, str]) -> str:
+        """Stable hash of everything that decides which answers a run needs."""
+        data = {
+            "endpoints": {n: e.identity for n, e in sorted(self.endpoints.items())},
+            "roles": [self.reference, list(self.suspects), list(self.controls)],
+            "probes": asdict(self.probes),
+            "suites": dict(sorted(suite_hashes.items())),
+            "seed": self.seed,
+            "logprobs": self.logprobs,
+        }
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+    def public_dict(self) -> dict[str, Any]:
+        """What the manifest records: everything but the environment's values."""
+        return asdict(self)
+
+
+def check_url(url: str, where: str) -> str:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise InputError(
+            f"{where}: {url!r} is not an http(s) URL (expected e.g. http://host:port/v1)"
+        )
+    if parsed.username or parsed.password:
+        raise InputError(f"{where}: credentials in the URL are not allowed; use api_key_env")
+    return url.rstrip("/")
+
+
+def _require(mapping: dict[str, Any], key: str, where: str, kind: type | tuple = str) -> Any:
+    if key not in mapping:
+        raise InputError(f"{where}: missing '{key}'")
+    value = mapping[key]
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise InputError(f"{where}.{key}: expected {getattr(kind, '__name__', kind)}")
+    return value
+
+
+def endpoint_from_dict(name: str, raw: Any, where: str) -> EndpointSpec:
+    where = f"{where}.{name}"
+    if not isinstance(raw, dict):
+        raise InputError(f"{where}: expected a mapping")
+    leaked = _SECRET_KEYS.intersection(k.lower() for k in raw)
+    if leaked:
+        raise InputError(
+            f"{where}: '{sorted(leaked)[0]}' puts a secret in the config; "
+            "set it in an environment variable and name that with api_key_env"
+        )
+    known = set(EndpointSpec.__dataclass_fields__) - {"name"}
+    unknown = set(raw) - known
+    if unknown:
+        raise InputError(
+            f"{where}: unknown key '{sorted(unknown)[0]}' (known: {', '.join(sorted(known))})"
+        )
+    kind = _require(raw, "kind", where)
+    if kind not in KINDS:
+        raise InputError(
+            f"{where}.kind: unknown endpoint kind {kind!r} (known: {', '.join(KINDS)})"
+        )
+    spec = EndpointSpec(
+        name=name,
+        kind=kind,
+        base_url=check_url(_require(raw, "base_url", where), f"{where}.base_url"),
+        model=_require(raw, "model", where),
+        api_key_env=raw.get("api_key_env"),
+        concurrency=int(raw.get("concurrency", 4)),
+        timeout_s=float(raw.get("timeout_s", 120.0)),
+        max_n=int(raw.get("max_n", 1)),
+        max_retries=int(raw.get("max_retries", 6)),
+        price_in=float(raw.get("price_in", 0.0)),
+        price_out=float(raw.get("price_out", 0.0)),
+    )
+    if spec.concurrency < 1 or spec.max_n < 1 or spec.timeout_s <= 0 or spec.max_retries < 0:
+        raise InputError(f"{where}: concurrency, max_n, timeout_s must be positive")
+    spec.api_key()  # fail now, before any request, if the named variable is unset
+    return spec
+
+
+def _names(raw: Any, where: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        return (raw,)
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise InputError(f"{where}: expected a list of endpoint names")
+    return tuple(raw)
+
+
+def config_from_dict(raw: Any, source: str) -> RunConfig:
+    if not isinstance(raw, dict):
+        raise InputError(f"{source}: expected a mapping at the top level")
+    known = {"name", "reference", "suspects", "controls", "endpoints", "probes", "seed", "logprobs"}
+    unknown = set(raw) - known
+    if unknown:
+        raise InputError(
+            f"{source}: unknown key '{sorted(unknown)[0]}' (known: {', '.join(sorted(known))})"
+        )
+    endpoints_raw = _require(raw, "endpoints", source, dict)
+    endpoints = {
+        str(n): endpoint_from_dict(str(n), e, f"{source}: endpoints")
+        for n, e in endpoints_raw.items()
+    }
+    reference = _require(raw, "reference", source)
+    suspects = _names(raw.get("suspects"), f"{source}: suspects")
+    controls = _names(raw.get("controls"), f"{source}: controls")
+    for role, names in (
+        ("reference", (reference,)),
+        ("suspects", suspects),
+        ("controls", controls),
+    ):
+        for n in names:
+            if n not in endpoints:
+                raise InputError(f"{source}: {role}: {n!r} is not an endpoint in this config")
+    if not suspects:
+        suspects = tuple(n for n in endpoints if n != reference and n not in controls)
+    if reference in suspects or reference in controls:
+        raise InputError(
+            f"{source}: the reference {reference!r} cannot also be a suspect or control"
+        )
+    both = set(suspects) & set(controls)
+    if both:
+        raise InputError(f"{source}: {sorted(both)[0]!r} is both a suspect and a control")
+    probes_raw = raw.get("probes") or {}
+    if not isinstance(probes_raw, dict):
+        raise InputError(f"{source}: probes: expected a mapping")
+    probes = ProbeSelection(
+        selection=str(probes_raw.get("selection", "core")),
+        families=_names(probes_raw.get("families"), f"{source}: probes.families"),
+        variants=bool(probes_raw.get("variants", False)),
+        directory=probes_raw.get("dir"),
+    )
+    seed = raw.get("seed", 0)
+    if not isinstance(seed, int):
+        raise InputError(f"{source}: seed: expected an integer")
+    return RunConfig(
+        name=str(raw.get("name", Path(source).stem)),
+        reference=reference,
+        suspects=suspects,
+        controls=controls,
+        endpoints=endpoints,
+        probes=probes,
+        seed=seed,
+        logprobs=raw.get("logprobs"),
+    )
+
+
+def load_config(path: str | Path) -> RunConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such config file") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise InputError(f"{path}{line}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    return config_from_dict(raw, str(path))
+
+
+def local_config(servers: list[Any], reference: str | None = None) -> RunConfig:
+    """A run over the local llama.cpp servers: one reference, every other model a suspect.
+
+    With no control panel configured, each suspect is judged against the other suspects.
+    """
+    if len(servers) < 2:
+        raise InputError(
+            "a local run needs at least two running local models (fingerprint local status)"
+        )
+    names = [s.name for s in servers]
+    if reference is None:
+        # The instruction-tuned model that knows the most makes the most interesting teacher.
+        reference = next(
+            (n for n in ("qwen2.5-coder-0.5b", "smollm2-135m") if n in names), names[0]
+        )
+    if reference not in names:
+        raise InputError(
+            f"--reference {reference!r} is not a running local model ({', '.join(names)})"
+        )
+    endpoints = {
+        s.name: EndpointSpec(
+            name=s.name,
+            kind="openai-chat" if s.api == "chat" else "openai-completions",
+            base_url=s.base_url.rstrip("/") + "/v1",
+            model=s.name,
+            concurrency=1,  # concurrent requests change llama.cpp's outputs; keep runs repeatable
+            max_n=s.slots,
+            timeout_s=300.0,
+        )
+        for s in servers
+    }
+    return RunConfig(
+        name="local",
+        reference=reference,
+        suspects=tuple(n for n in names if n != reference),
+        controls=(),
+        endpoints=endpoints,
+        probes=ProbeSelection(selection="core"),
+        seed=0,
+    )

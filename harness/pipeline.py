@@ -1,0 +1,140 @@
+"""One run, end to end up to the store: config -> probes -> endpoints -> runner -> run directory.
+
+Scoring and reports read the run directory afterwards, never the network, so a report can be
+rebuilt at any time from what was stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from harness.config import RunConfig
+from harness.endpoints import make_endpoint
+from harness.errors import InputError
+from harness.manifest import RunDir, new_manifest
+from harness.probes import Probe, load_suites, select
+from harness.runner import RunStats, execute, plan
+from harness.store import Store
+
+
+@dataclass
+class RunResult:
+    run_dir: RunDir
+    stats: RunStats
+    manifest: dict[str, Any]
+    probes: list[Probe]
+
+
+def _suite_summary(suites, probes: list[Probe]) -> list[dict[str, Any]]:
+    used = {p.suite for p in probes}
+    return [
+        {
+            "name": s.name,
+            "family": s.family,
+            "version": s.version,
+            "hash": s.hash,
+            "probes_used": sum(1 for p in probes if p.suite == s.name),
+        }
+        for s in suites
+        if s.name in used
+    ]
+
+
+def resolve_probes(config: RunConfig) -> tuple[list, list[Probe]]:
+    suites = load_suites(config.probes.directory)
+    probes = select(
+        suites,
+        config.probes.selection,
+        families=list(config.probes.families) or None,
+        variants=config.probes.variants,
+    )
+    if not probes:
+        raise InputError(
+            f"no probes match selection {config.probes.selection!r}"
+            + (f" and families {list(config.probes.families)}" if config.probes.families else "")
+        )
+    return suites, probes
+
+
+def run(
+    config: RunConfig,
+    *,
+    results: Path = Path("results"),
+    run_id: str | None = None,
+    cache: Path | None = None,
+    show_progress: bool = True,
+    console: Console | None = None,
+) -> RunResult:
+    """Ask every endpoint every probe it has not answered yet; the run id is stable by default."""
+    suites, probes = resolve_probes(config)
+    summary = _suite_summary(suites, probes)
+    run_id = (
+        run_id
+        or f"{config.name}-{config.fingerprint({s['name']: s['hash'] for s in summary})[:10]}"
+    )
+    run_dir = RunDir(Path(results) / run_id)
+    endpoints = {name: make_endpoint(spec) for name, spec in config.endpoints.items()}
+    manifest = new_manifest(run_id, config.public_dict(), summary)
+    if run_dir.manifest_path.exists():
+        previous = run_dir.read_manifest()
+        manifest["started_at"] = previous.get("started_at", manifest["started_at"])
+        manifest["attempts"] = previous.get("attempts", 1) + 1
+    run_dir.write_manifest(manifest)
+
+    async def go() -> RunStats:
+        try:
+            with Store(run_dir.store_path) as store:
+                cache_store = Store(cache) if cache else None
+                try:
+                    return await execute(
+                        plan(probes, endpoints, config.seed, config.logprobs),
+                        endpoints,
+                        store,
+                        concurrency={n: s.concurrency for n, s in config.endpoints.items()},
+                        cache=cache_store,
+                        console=console,
+                        show_progress=show_progress,
+                    )
+                finally:
+                    if cache_store is not None:
+                        cache_store.close()
+        finally:
+            await asyncio.gather(*(ep.aclose() for ep in endpoints.values()))
+
+    stats = asyncio.run(go())
+    manifest.update(
+        finished_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        status="complete" if stats.failed == 0 else "incomplete",
+        seed=config.seed,
+        seeding="per sample: sha256(run seed, probe id, sample index), stored with each answer",
+        endpoints={
+            name: {
+                "identity": config.endpoints[name].identity,
+                "model_reported": st.model_reported,
+                "requests": st.requests,
+                "retries": st.retries,
+                "answers_new": st.answered,
+                "answers_reused": st.stored_before + st.from_cache,
+                "failed": st.failed,
+                "prompt_tokens": st.prompt_tokens,
+                "completion_tokens": st.completion_tokens,
+                "cost": round(
+                    st.prompt_tokens * config.endpoints[name].price_in / 1e6
+                    + st.completion_tokens * config.endpoints[name].price_out / 1e6,
+                    6,
+                ),
+                **({"aborted": st.aborted} if st.aborted else {}),
+            }
+            for name, st in stats.endpoints.items()
+        },
+        requests=stats.requests,
+        wall_s=round(stats.wall_s, 3),
+    )
+    run_dir.write_manifest(manifest)
+    return RunResult(run_dir, stats, manifest, probes)

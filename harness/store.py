@@ -1,0 +1,234 @@
+"""The store: one SQLite row per answer, committed the moment it arrives.
+
+SQLite (WAL mode, one file) is the embedded default because a run killed at any point must keep
+every answer already paid for, and a re-run must find them by key without asking again.
+
+Cache key = sha256(endpoint identity, canonical request, sample index). The identity names who
+answered (kind + base URL + model), so a second model never receives the first one's answers;
+the sample index keeps repeated samples of one request distinct.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from harness.answers import Answers
+from harness.errors import InputError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS answers (
+    key TEXT PRIMARY KEY,
+    endpoint TEXT NOT NULL,
+    identity TEXT NOT NULL,
+    probe_id TEXT NOT NULL,
+    family TEXT NOT NULL DEFAULT '',
+    suite TEXT NOT NULL DEFAULT '',
+    sample_index INTEGER NOT NULL,
+    seed INTEGER,
+    request TEXT NOT NULL,
+    text TEXT NOT NULL,
+    finish_reason TEXT,
+    usage TEXT NOT NULL DEFAULT '{}',
+    logprobs TEXT,
+    model_reported TEXT NOT NULL DEFAULT '',
+    latency_s REAL,
+    raw TEXT NOT NULL DEFAULT '{}',
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS answers_by_endpoint ON answers (endpoint, probe_id);
+CREATE TABLE IF NOT EXISTS failures (
+    key TEXT PRIMARY KEY,
+    endpoint TEXT NOT NULL,
+    probe_id TEXT NOT NULL,
+    sample_index INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+"""
+
+
+def cache_key(identity: str, request_json: str, sample_index: int) -> str:
+    h = hashlib.sha256()
+    for part in (identity, request_json, str(sample_index)):
+        h.update(part.encode("utf-8"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+@dataclass
+class AnswerRecord:
+    """One sample of one probe from one endpoint, as stored."""
+
+    key: str
+    endpoint: str
+    identity: str
+    probe_id: str
+    sample_index: int
+    request: str
+    text: str
+    family: str = ""
+    suite: str = ""
+    seed: int | None = None
+    finish_reason: str | None = None
+    usage: dict[str, int] = field(default_factory=dict)
+    logprobs: list[dict[str, Any]] | None = None
+    model_reported: str = ""
+    latency_s: float | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+    created_at: float = 0.0
+
+
+_COLUMNS = tuple(f.name for f in fields(AnswerRecord))
+
+
+class Store:
+    """An answers database. Use as a context manager; every `put` is durable on return."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            row = self._db.execute("SELECT v FROM meta WHERE k='schema'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"{self.path}: not a fingerprint store ({exc})") from None
+        if row is None:
+            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) > SCHEMA_VERSION:
+            raise InputError(f"{self.path}: store schema {row[0]} is newer than this fingerprint")
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def has(self, key: str) -> bool:
+        return self._db.execute("SELECT 1 FROM answers WHERE key=?", (key,)).fetchone() is not None
+
+    def keys(self) -> set[str]:
+        return {r[0] for r in self._db.execute("SELECT key FROM answers")}
+
+    def put(self, record: AnswerRecord) -> bool:
+        """Store one answer; returns False (and keeps the first) if the key is already there."""
+        return self.put_many([record]) == 1
+
+    def put_many(self, records: Iterable[AnswerRecord]) -> int:
+        """Store answers in one transaction; returns how many were new."""
+        rows = [self._row(r) for r in records]
+        with self._db:
+            before = self._db.total_changes
+            self._db.executemany(
+                f"INSERT OR IGNORE INTO answers ({','.join(_COLUMNS)}) "
+                f"VALUES ({','.join('?' * len(_COLUMNS))})",
+                rows,
+            )
+            inserted = self._db.total_changes - before
+            self._db.executemany("DELETE FROM failures WHERE key=?", [(r[0],) for r in rows])
+        return inserted
+
+    def record_failure(
+        self, key: str, endpoint: str, probe_id: str, sample: int, error: str
+    ) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO failures VALUES (?,?,?,?,?,?)",
+                (key, endpoint, probe_id, sample, error, time.time()),
+            )
+
+    def failures(self) -> list[dict[str, Any]]:
+        cur = self._db.execute(
+            "SELECT endpoint, probe_id, sample_index, error FROM failures ORDER BY endpoint, probe_id"
+        )
+        return [
+            dict(zip(("endpoint", "probe_id", "sample_index", "error"), r, strict=True))
+            for r in cur
+        ]
+
+    def records(self, endpoints: Iterable[str] | None = None) -> Iterator[AnswerRecord]:
+        sql = f"SELECT {','.join(_COLUMNS)} FROM answers"
+        args: tuple = ()
+        if endpoints is not None:
+            names = list(endpoints)
+            sql += f" WHERE endpoint IN ({','.join('?' * len(names))})"
+            args = tuple(names)
+        sql += " ORDER BY endpoint, probe_id, sample_index"
+        for row in self._db.execute(sql, args):
+            yield self._record(row)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, AnswerRecord]:
+        """The stored records among `keys`, by key."""
+        out: dict[str, AnswerRecord] = {}
+        keys = list(keys)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            sql = f"SELECT {','.join(_COLUMNS)} FROM answers WHERE key IN ({','.join('?' * len(chunk))})"
+            for row in self._db.execute(sql, chunk):
+                record = self._record(row)
+                out[record.key] = record
+        return out
+
+    def count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+
+    def endpoints(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT DISTINCT endpoint FROM answers ORDER BY 1")]
+
+    def integrity_ok(self) -> bool:
+        return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    @staticmethod
+    def _row(r: AnswerRecord) -> tuple:
+        d = {c: getattr(r, c) for c in _COLUMNS}
+        d["usage"] = json.dumps(r.usage, sort_keys=True)
+        d["logprobs"] = None if r.logprobs is None else json.dumps(r.logprobs, ensure_ascii=False)
+        d["raw"] = json.dumps(r.raw, ensure_ascii=False, sort_keys=True)
+        d["created_at"] = r.created_at or time.time()
+        return tuple(d[c] for c in _COLUMNS)
+
+    @staticmethod
+    def _record(row: tuple) -> AnswerRecord:
+        d = dict(zip(_COLUMNS, row, strict=True))
+        d["usage"] = json.loads(d["usage"] or "{}")
+        d["logprobs"] = None if d["logprobs"] is None else json.loads(d["logprobs"])
+        d["raw"] = json.loads(d["raw"] or "{}")
+        return AnswerRecord(**d)
+
+
+def prompt_text(request_json: str) -> str:
+    """The human-readable prompt of a stored request: its last user turn, or the raw prompt."""
+    req = json.loads(request_json)
+    for m in reversed(req.get("messages") or []):
+        if m.get("role") == "user":
+            return str(m.get("content", ""))
+    return str(req.get("prompt") or "")
+
+
+def to_answers(store: Store, endpoints: Iterable[str] | None = None) -> Answers:
+    """The detector's view of a store: endpoint -> probe id -> texts in sample order."""
+    texts: dict[str, dict[str, list[str]]] = {}
+    families: dict[str, str] = {}
+    prompts: dict[str, str] = {}
+    for r in store.records(endpoints):
+        texts.setdefault(r.endpoint, {}).setdefault(r.probe_id, []).append(r.text)
+        if r.family:
+            families[r.probe_id] = r.family
+        if r.probe_id not in prompts:
+            prompts[r.probe_id] = prompt_text(r.request)
+    return Answers(texts=texts, families=families, prompts=prompts)

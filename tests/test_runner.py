@@ -1,0 +1,232 @@
+"""The runner and store against a real local model, counted at a proxy in front of it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.config import load_config
+from harness.manifest import RunDir
+from harness.pipeline import run
+from harness.runner import derive_seed
+from harness.store import Store
+
+from .proxy import CountingProxy, json_error
+
+EXPECT = {"task": "write", "length": "short"}
+SUITE = {
+    "suite": "mini",
+    "version": "0.1.0",
+    "family": "style",
+    "description": "tiny suite for runner tests",
+    "probes": [
+        {
+            "id": "style.en.t1",
+            "language": "en",
+            "user": "Say hello.",
+            "expect": EXPECT,
+            "sampling": {"max_tokens": 8},
+        },
+        {
+            "id": "style.en.t2",
+            "language": "en",
+            "user": "Name a fruit.",
+            "expect": EXPECT,
+            "sampling": {"max_tokens": 8},
+        },
+        {
+            "id": "style.en.t3",
+            "language": "en",
+            "user": "Name an animal.",
+            "expect": EXPECT,
+            "sampling": {"max_tokens": 8, "temperature": 1.0, "samples": 3},
+        },
+    ],
+}
+PLANNED = 5  # answers per endpoint: 1 + 1 + 3 samples
+
+
+def write_config(tmp_path: Path, endpoints: dict[str, str], extra: dict | None = None) -> Path:
+    probes_dir = tmp_path / "probes"
+    probes_dir.mkdir(exist_ok=True)
+    (probes_dir / "mini.yaml").write_text(yaml.safe_dump(SUITE))
+    names = list(endpoints)
+    cfg = {
+        "name": "t",
+        "reference": names[0],
+        "suspects": names[1:],
+        "endpoints": {
+            n: {
+                "kind": "openai-chat",
+                "base_url": url + "/v1",
+                "model": "m",
+                "concurrency": 1,
+                "max_retries": 3,
+            }
+            for n, url in endpoints.items()
+        },
+        "probes": {"selection": "full", "dir": str(probes_dir)},
+        "seed": 5,
+        **(extra or {}),
+    }
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def test_second_identical_run_sends_zero_requests(local_model, tmp_path):
+    server = local_model("smollm2-135m")
+    with CountingProxy(server.base_url) as a, CountingProxy(server.base_url) as b:
+        cfg = load_config(write_config(tmp_path, {"ref": a.url, "sus": b.url}))
+        first = run(cfg, results=tmp_path / "results", show_progress=False)
+        assert (a.log.count, b.log.count) == (PLANNED, PLANNED)
+        second = run(cfg, results=tmp_path / "results", show_progress=False)
+        assert (a.log.count, b.log.count) == (PLANNED, PLANNED)  # nothing new reached the model
+    assert second.run_dir == first.run_dir
+    assert second.stats.requests == 0
+    assert second.manifest["attempts"] == 2
+
+
+def test_each_endpoint_keeps_its_own_answers_and_samples_their_seeds(local_model, tmp_path):
+    smol, gemma = local_model("smollm2-135m"), local_model("gemma3-270m")
+    cfg = load_config(write_config(tmp_path, {"smol": smol.base_url, "gem": gemma.base_url}))
+    result = run(cfg, results=tmp_path / "results", show_progress=False)
+    with Store(result.run_dir.store_path) as store:
+        records = list(store.records())
+    assert len(records) == 2 * PLANNED
+    assert len({r.key for r in records}) == 2 * PLANNED
+    by_endpoint = {r.endpoint for r in records}
+    assert by_endpoint == {"smol", "gem"}
+    assert {r.model_reported for r in records if r.endpoint == "gem"} == {"gemma3-270m"}
+    t3 = [r for r in records if r.endpoint == "smol" and r.probe_id == "style.en.t3"]
+    assert sorted(r.sample_index for r in t3) == [0, 1, 2]
+    assert {r.seed for r in t3} == {derive_seed(5, "style.en.t3", i) for i in range(3)}
+    assert len({r.seed for r in t3}) == 3
+
+
+def test_retryable_faults_are_retried_and_client_errors_fail_fast(local_model, tmp_path):
+    server = local_model("smollm2-135m")
+
+    def flaky(n, body):
+        if n < 2:
+            return json_error(429, "slow down", {"retry-after": "0"})
+        if b"Name a fruit" in body:
+            return json_error(400, "this prompt is not allowed")
+        return None
+
+    with CountingProxy(server.base_url, fault=flaky) as proxy:
+        cfg = load_config(write_config(tmp_path, {"ref": proxy.url}, {"suspects": []}))
+        result = run(cfg, results=tmp_path / "results", show_progress=False)
+    st = result.stats.endpoints["ref"]
+    assert st.retries == 2
+    assert st.failed == 1 and st.answered == PLANNED - 1
+    assert proxy.log.statuses.count(400) == 1  # asked once, never retried
+    with Store(result.run_dir.store_path) as store:
+        (failure,) = store.failures()
+    assert failure["probe_id"] == "style.en.t2" and "not allowed" in failure["error"]
+    assert result.manifest["status"] == "incomplete"
+
+
+def test_killed_run_resumes_without_asking_twice(local_model, tmp_path):
+    server = local_model("smollm2-135m")
+    with CountingProxy(server.base_url) as proxy:
+        cfg_path = write_config(tmp_path, {"ref": proxy.url}, {"suspects": []})
+        results = tmp_path / "results"
+        cmd = [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "run",
+            str(cfg_path),
+            "--results",
+            str(results),
+            "--no-progress",
+        ]
+        child = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        deadline = time.time() + 120
+        stored = 0
+        while time.time() < deadline and stored < 2:
+            time.sleep(0.05)
+            dbs = list(results.glob("*/store.sqlite"))
+            if dbs:
+                with Store(dbs[0]) as store:
+                    stored = store.count()
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+        assert 2 <= stored < PLANNED, "the run finished before it could be killed"
+        with Store(dbs[0]) as store:
+            stored = store.count()
+            kept = {r.key: r.text for r in store.records()}
+        sent_before = proxy.log.count
+        result = run(load_config(cfg_path), results=results, show_progress=False)
+        assert proxy.log.count - sent_before == PLANNED - stored
+    with Store(result.run_dir.store_path) as store:
+        assert store.count() == PLANNED
+        assert store.integrity_ok()
+        assert all(kept[k] == r.text for r in store.records() if (k := r.key) in kept)
+    assert RunDir(result.run_dir.path).read_manifest()["status"] == "complete"
+
+
+@pytest.mark.parametrize(
+    ("mutation", "message"),
+    [
+        (
+            {"endpoints": {"x": {"kind": "grpc", "base_url": "http://a", "model": "m"}}},
+            "unknown endpoint kind 'grpc'",
+        ),
+        (
+            {
+                "endpoints": {
+                    "x": {"kind": "openai-chat", "base_url": "localhost:8080", "model": "m"}
+                }
+            },
+            "is not an http(s) URL",
+        ),
+        (
+            {
+                "endpoints": {
+                    "x": {
+                        "kind": "openai-chat",
+                        "base_url": "http://a/v1",
+                        "model": "m",
+                        "api_key_env": "FP_UNSET_VAR_X",
+                    }
+                }
+            },
+            "FP_UNSET_VAR_X is not set",
+        ),
+        (
+            {
+                "endpoints": {
+                    "x": {
+                        "kind": "openai-chat",
+                        "base_url": "http://a/v1",
+                        "model": "m",
+                        "api_key": "sk-123",
+                    }
+                }
+            },
+            "puts a secret in the config",
+        ),
+    ],
+)
+def test_bad_config_is_one_line_and_exit_2(tmp_path, capsys, mutation, message):
+    from harness.cli import main
+
+    cfg = {"reference": "x", **mutation}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err
+    assert len(err.splitlines()) == 1
+    assert "sk-123" not in err
