@@ -18,7 +18,7 @@ import yaml
 
 from harness.errors import InputError
 
-KINDS = ("openai-chat", "openai-completions", "anthropic")
+KINDS = ("openai-chat", "openai-completions", "anthropic", "replay")
 _SECRET_KEYS = {"api_key", "apikey", "key", "token", "authorization", "x-api-key"}
 
 
@@ -60,6 +60,8 @@ class ProbeSelection:
     families: tuple[str, ...] = ()
     variants: bool = False
     directory: str | None = None
+    corpus: str | None = None  # ask the prompts of an answer corpus instead of the suites
+    limit: int | None = None  # only the first N probes (cheap smoke runs)
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,9 @@ def _require(mapping: dict[str, Any], key: str, where: str, kind: type | tuple =
     return value
 
 
-def endpoint_from_dict(name: str, raw: Any, where: str) -> EndpointSpec:
+def endpoint_from_dict(
+    name: str, raw: Any, where: str, base_dir: Path | None = None
+) -> EndpointSpec:
     where = f"{where}.{name}"
     if not isinstance(raw, dict):
         raise InputError(f"{where}: expected a mapping")
@@ -131,10 +135,21 @@ def endpoint_from_dict(name: str, raw: Any, where: str) -> EndpointSpec:
         raise InputError(
             f"{where}.kind: unknown endpoint kind {kind!r} (known: {', '.join(KINDS)})"
         )
+    base_url = _require(raw, "base_url", where)
+    if kind == "replay":
+        # A replay endpoint's "URL" is a corpus file, relative to the config's folder.
+        corpus = Path(base_url.removeprefix("file://"))
+        if not corpus.is_absolute() and base_dir is not None:
+            corpus = base_dir / corpus
+        if not corpus.is_file():
+            raise InputError(f"{where}.base_url: corpus file {str(corpus)!r} does not exist")
+        base_url = str(corpus.resolve())
+    else:
+        base_url = check_url(base_url, f"{where}.base_url")
     spec = EndpointSpec(
         name=name,
         kind=kind,
-        base_url=check_url(_require(raw, "base_url", where), f"{where}.base_url"),
+        base_url=base_url,
         model=_require(raw, "model", where),
         api_key_env=raw.get("api_key_env"),
         concurrency=int(raw.get("concurrency", 4)),
@@ -160,7 +175,7 @@ def _names(raw: Any, where: str) -> tuple[str, ...]:
     return tuple(raw)
 
 
-def config_from_dict(raw: Any, source: str) -> RunConfig:
+def config_from_dict(raw: Any, source: str, base_dir: Path | None = None) -> RunConfig:
     if not isinstance(raw, dict):
         raise InputError(f"{source}: expected a mapping at the top level")
     known = {"name", "reference", "suspects", "controls", "endpoints", "probes", "seed", "logprobs"}
@@ -171,7 +186,7 @@ def config_from_dict(raw: Any, source: str) -> RunConfig:
         )
     endpoints_raw = _require(raw, "endpoints", source, dict)
     endpoints = {
-        str(n): endpoint_from_dict(str(n), e, f"{source}: endpoints")
+        str(n): endpoint_from_dict(str(n), e, f"{source}: endpoints", base_dir)
         for n, e in endpoints_raw.items()
     }
     reference = _require(raw, "reference", source)
@@ -197,11 +212,26 @@ def config_from_dict(raw: Any, source: str) -> RunConfig:
     probes_raw = raw.get("probes") or {}
     if not isinstance(probes_raw, dict):
         raise InputError(f"{source}: probes: expected a mapping")
+    unknown = set(probes_raw) - {"selection", "families", "variants", "dir", "corpus", "limit"}
+    if unknown:
+        raise InputError(f"{source}: probes: unknown key '{sorted(unknown)[0]}'")
+
+    def local_path(value: Any) -> str | None:
+        if value is None:
+            return None
+        p = Path(str(value))
+        return str(p if p.is_absolute() or base_dir is None else base_dir / p)
+
+    limit = probes_raw.get("limit")
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise InputError(f"{source}: probes.limit: expected a positive integer")
     probes = ProbeSelection(
         selection=str(probes_raw.get("selection", "core")),
         families=_names(probes_raw.get("families"), f"{source}: probes.families"),
         variants=bool(probes_raw.get("variants", False)),
-        directory=probes_raw.get("dir"),
+        directory=local_path(probes_raw.get("dir")),
+        corpus=local_path(probes_raw.get("corpus")),
+        limit=limit,
     )
     seed = raw.get("seed", 0)
     if not isinstance(seed, int):
@@ -232,7 +262,7 @@ def load_config(path: str | Path) -> RunConfig:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         raise InputError(f"{path}{line}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
-    return config_from_dict(raw, str(path))
+    return config_from_dict(raw, str(path), path.parent)
 
 
 def local_config(servers: list[Any], reference: str | None = None) -> RunConfig:

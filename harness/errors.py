@@ -27,7 +27,9 @@ class OperationalError(FingerprintError):
     exit_code = 1
 
 
-_KEYISH = re.compile(r"(?i)(bearer\s+|x-api-key[\"':\s]+|api[_-]?key[\"'=:\s]+)([A-Za-z0-9._\-]{6,})")
+_KEYISH = re.compile(
+    r"(?i)(bearer\s+|x-api-key[\"':\s]+|api[_-]?key[\"'=:\s]+)([A-Za-z0-9._\-]{6,})"
+)
 
 
 def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:

@@ -14,11 +14,12 @@ from typing import Any
 
 from rich.console import Console
 
+from harness.budget import Budget, BudgetExceeded, Prices
 from harness.config import RunConfig
 from harness.endpoints import make_endpoint
 from harness.errors import InputError
 from harness.manifest import RunDir, new_manifest
-from harness.probes import Probe, load_suites, select
+from harness.probes import Probe, corpus_suite, load_suites, select
 from harness.runner import RunStats, execute, plan
 from harness.store import Store
 
@@ -47,13 +48,16 @@ def _suite_summary(suites, probes: list[Probe]) -> list[dict[str, Any]]:
 
 
 def resolve_probes(config: RunConfig) -> tuple[list, list[Probe]]:
-    suites = load_suites(config.probes.directory)
-    probes = select(
-        suites,
-        config.probes.selection,
-        families=list(config.probes.families) or None,
-        variants=config.probes.variants,
-    )
+    sel = config.probes
+    if sel.corpus:
+        suites = [corpus_suite(sel.corpus, sel.limit)]
+        probes = [p for p in suites[0].probes if not sel.families or p.family in sel.families]
+    else:
+        suites = load_suites(sel.directory)
+        probes = select(
+            suites, sel.selection, families=list(sel.families) or None, variants=sel.variants
+        )
+        probes = probes[: sel.limit]
     if not probes:
         raise InputError(
             f"no probes match selection {config.probes.selection!r}"
@@ -70,6 +74,7 @@ def run(
     cache: Path | None = None,
     show_progress: bool = True,
     console: Console | None = None,
+    budget: Budget | None = None,
 ) -> RunResult:
     """Ask every endpoint every probe it has not answered yet; the run id is stable by default."""
     suites, probes = resolve_probes(config)
@@ -100,6 +105,10 @@ def run(
                         cache=cache_store,
                         console=console,
                         show_progress=show_progress,
+                        budget=budget,
+                        prices={
+                            n: Prices(s.price_in, s.price_out) for n, s in config.endpoints.items()
+                        },
                     )
                 finally:
                     if cache_store is not None:
@@ -136,5 +145,12 @@ def run(
         requests=stats.requests,
         wall_s=round(stats.wall_s, 3),
     )
+    if stats.budget_stopped:
+        manifest.update(status="stopped by budget", budget_stopped=stats.budget_stopped)
     run_dir.write_manifest(manifest)
+    if stats.budget_stopped:
+        raise BudgetExceeded(
+            f"{stats.budget_stopped}; {stats.requests} requests sent, answers so far are stored "
+            f"in {run_dir.path}"
+        )
     return RunResult(run_dir, stats, manifest, probes)

@@ -834,3 +834,46 @@ def select(
                 continue
             out.extend(expand_variants(probe) if variants else [probe])
     return out
+
+
+def corpus_suite(path: str | os.PathLike[str], limit: int | None = None) -> Suite:
+    """The prompts of an answer corpus as a suite, so replayed answers flow through a run.
+
+    One probe per prompt id (first `limit` in file order), asked once at temperature 0: a corpus
+    records one answer per prompt, so that is all a replay can give back.
+    """
+    from harness.corpus import iter_records, record_family
+
+    seen: dict[str, Probe] = {}
+    digest = hashlib.sha256()
+    for rec in iter_records(path):
+        pid = rec["prompt_id"]
+        if pid in seen:
+            continue
+        if limit is not None and len(seen) >= limit:
+            break
+        digest.update(f"{pid}\x00{rec['prompt']}\x00".encode())
+        seen[pid] = Probe(
+            id=pid,
+            family=record_family(rec),
+            suite=f"corpus:{Path(path).name}",
+            messages=(Message("user", rec["prompt"]),),
+            prompt=None,
+            sampling=Sampling(temperature=0.0, max_tokens=1024, samples=1),
+            tags=("corpus",),
+            language="und",
+            expect=MappingProxyType({}),
+            selections=("full",),
+            base_id=pid,
+        )
+    if not seen:
+        raise InputError(f"{path}: the corpus holds no records")
+    return Suite(
+        name=f"corpus:{Path(path).name}",
+        version="corpus",
+        family="corpus",
+        description=f"prompts of {path}",
+        path=Path(path),
+        hash=digest.hexdigest(),
+        probes=tuple(seen.values()),
+    )

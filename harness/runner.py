@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from harness.budget import Budget, BudgetExceeded, Prices
 from harness.endpoints import Endpoint, EndpointError, GenerateRequest, GenerateResponse
 from harness.endpoints.base import ChatMessage
 from harness.errors import redact
@@ -25,6 +26,7 @@ from harness.store import AnswerRecord, Store, cache_key
 
 # Statuses after which asking again cannot help: stop sending to that endpoint at all.
 _FATAL_STATUS = frozenset({401, 403, 404})
+FREE = Prices()
 
 
 def derive_seed(run_seed: int, probe_id: str, sample_index: int) -> int:
@@ -113,6 +115,7 @@ class EndpointStats:
 class RunStats:
     endpoints: dict[str, EndpointStats] = field(default_factory=dict)
     wall_s: float = 0.0
+    budget_stopped: str = ""
 
     @property
     def requests(self) -> int:
@@ -127,6 +130,7 @@ class RunStats:
             "wall_s": round(self.wall_s, 3),
             "requests": self.requests,
             "failed": self.failed,
+            "budget_stopped": self.budget_stopped,
             "endpoints": {k: asdict(v) for k, v in self.endpoints.items()},
         }
 
@@ -169,6 +173,10 @@ def _record(
     )
 
 
+def _prompt_chars(request: GenerateRequest) -> int:
+    return len(request.prompt or "") + sum(len(m.content) for m in request.messages)
+
+
 async def _ask(
     item: WorkItem,
     ep: Endpoint,
@@ -176,14 +184,24 @@ async def _ask(
     stats: EndpointStats,
     policy: RetryPolicy,
     secrets: tuple[str, ...],
+    budget: Budget | None = None,
+    prices: Prices = FREE,
 ) -> None:
     for attempt in range(policy.max_retries + 1):
-        if stats.aborted:
+        if stats.aborted or (budget is not None and budget.stopped):
             return
+        held = (0.0, 0.0)
+        if budget is not None:
+            try:
+                held = budget.reserve(_prompt_chars(item.request), item.request.max_tokens, prices)
+            except BudgetExceeded:
+                return
         stats.requests += 1
         try:
             resp = await ep.generate(item.request)
         except EndpointError as exc:
+            if budget is not None:
+                budget.settle(held, {}, prices)
             if exc.retryable and attempt < policy.max_retries:
                 stats.retries += 1
                 await asyncio.sleep(policy.delay(attempt, exc.retry_after))
@@ -196,6 +214,8 @@ async def _ask(
             if exc.status in _FATAL_STATUS:
                 stats.aborted = message
             return
+        if budget is not None:
+            budget.settle(held, resp.usage, prices)
         record = _record(item, ep, resp, 0)
         for store in stores:
             store.put(record)
@@ -216,6 +236,8 @@ async def execute(
     cache: Store | None = None,
     console: Console | None = None,
     show_progress: bool = True,
+    budget: Budget | None = None,
+    prices: dict[str, Prices] | None = None,
 ) -> RunStats:
     """Send what the store does not hold yet; return counts per endpoint."""
     started = time.perf_counter()
@@ -252,7 +274,9 @@ async def execute(
 
         async def one(item: WorkItem) -> None:
             async with limit:
-                await _ask(item, ep, sinks, st, policy, secrets)
+                await _ask(
+                    item, ep, sinks, st, policy, secrets, budget, (prices or {}).get(name, Prices())
+                )
             progress.advance(task)
 
         await asyncio.gather(*(one(i) for i in work))
@@ -261,6 +285,7 @@ async def execute(
     with progress:
         await asyncio.gather(*(drive(n, w) for n, w in todo.items()))
     stats.wall_s = time.perf_counter() - started
+    stats.budget_stopped = budget.stopped if budget is not None else ""
     return stats
 
 

@@ -108,5 +108,9 @@ class HttpEndpoint:
             await self._client.aclose()
 
 
-def make_endpoint(spec: EndpointSpec, client: httpx.AsyncClient | None = None) -> HttpEndpoint:
+def make_endpoint(spec: EndpointSpec, client: httpx.AsyncClient | None = None) -> Endpoint:
+    if spec.kind == "replay":
+        from harness.endpoints.replay import ReplayEndpoint
+
+        return ReplayEndpoint(spec)
     return HttpEndpoint(spec, client)

@@ -1,0 +1,83 @@
+"""`fingerprint import CORPUS`: load an answer corpus into a run directory, as a replayed run.
+
+The corpus becomes one replay endpoint per model and its prompts become the probes, so the
+imported answers sit in the store under exactly the keys a replay run would use, and every
+scorer and report works on them unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import",
+        help="load an answer corpus (JSONL / .jsonl.gz) into a run directory",
+        description="Import a corpus of answers (one JSON object per line with model, prompt_id, "
+        "prompt, response) into results/<run-id>/ so it can be scored and reported like a run.",
+    )
+    p.add_argument("corpus", help="a .jsonl or .jsonl.gz file")
+    p.add_argument("--models", help="comma-separated models to import (default: all)")
+    p.add_argument("--reference", help="the reference model (default: the first model)")
+    p.add_argument("--suspects", help="comma-separated suspects (default: every other model)")
+    p.add_argument("--controls", help="comma-separated control panel (default: none)")
+    p.add_argument("--limit", type=int, help="only the first N prompts")
+    p.add_argument("--results", default="results", help="where run directories go")
+    p.add_argument("--run-id", help="run directory name (default: derived from the corpus)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=main)
+
+
+def _split(value: str | None) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else []
+
+
+def main(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from harness.config import EndpointSpec, ProbeSelection, RunConfig
+    from harness.endpoints.replay import corpus_index
+    from harness.errors import InputError
+    from harness.pipeline import run
+
+    corpus = Path(args.corpus).resolve()
+    available = list(corpus_index(corpus))
+    models = _split(args.models) or available
+    missing = [m for m in models if m not in available]
+    if missing:
+        raise InputError(f"{corpus}: no model {missing[0]!r} in this corpus")
+    reference = args.reference or models[0]
+    controls = _split(args.controls)
+    suspects = _split(args.suspects) or [m for m in models if m != reference and m not in controls]
+    for m in [reference, *suspects, *controls]:
+        if m not in available:
+            raise InputError(f"{corpus}: no model {m!r} in this corpus")
+        if m not in models:
+            models.append(m)
+    config = RunConfig(
+        name=f"import-{corpus.name.split('.')[0]}",
+        reference=reference,
+        suspects=tuple(suspects),
+        controls=tuple(controls),
+        endpoints={
+            m: EndpointSpec(name=m, kind="replay", base_url=str(corpus), model=m, concurrency=64)
+            for m in models
+        },
+        probes=ProbeSelection(selection="full", corpus=str(corpus), limit=args.limit),
+    )
+    console = Console(stderr=True)
+    result = run(
+        config,
+        results=Path(args.results),
+        run_id=args.run_id,
+        show_progress=not args.no_progress,
+        console=console,
+    )
+    answered = sum(s.answered + s.stored_before for s in result.stats.endpoints.values())
+    console.print(
+        f"imported {answered} answers of {len(models)} models to {len(result.probes)} prompts "
+        f"into {result.run_dir.path} ({result.stats.failed} prompts without an answer)"
+    )
+    return 0

@@ -1,0 +1,132 @@
+"""Read and write answer corpora: JSON Lines, plain or gzip-compressed.
+
+One record per line: {"model", "prompt_id", "prompt", "response", ...}; extra keys ("source",
+"meta", "family", "sample") are kept in the record. A malformed line raises `InputError` naming
+`file:line`, because a corpus is user input and the user must be able to find the bad line.
+`iter_records` is public so the store importer can stream a corpus without building `Answers`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from harness.answers import Answers
+from harness.errors import InputError
+
+REQUIRED = ("model", "prompt_id", "response")
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    """Open `path` for reading text, transparently gunzipping `.gz` files."""
+    if path.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
+    return open(path, encoding="utf-8")  # noqa: SIM115 - returned to a with-block
+
+
+def iter_records(path: str | Path) -> Iterator[dict]:
+    """Yield validated records of a `.jsonl` / `.jsonl.gz` corpus, one dict per non-blank line.
+
+    Each record has string `model`, `prompt_id`, `response` (may be empty) and `prompt`
+    (defaults to ""). Raises `InputError("file:line: ...")` on the first malformed line.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such corpus file")
+    try:
+        fh = _open_text(path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open: {exc.strerror or exc}") from exc
+    with fh:
+        lineno = 0
+        try:
+            for lineno, line in enumerate(fh, 1):  # noqa: B007 - used in the except below
+                if not line.strip():
+                    continue
+                yield _validate(path, lineno, line)
+        except (UnicodeDecodeError, gzip.BadGzipFile, EOFError, OSError) as exc:
+            raise InputError(f"{path}:{lineno + 1}: unreadable ({type(exc).__name__})") from exc
+
+
+def _validate(path: Path, lineno: int, line: str) -> dict:
+    """Parse one JSON line and check the required string fields."""
+    try:
+        rec = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(rec, dict):
+        raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(rec).__name__}")
+    for key in REQUIRED:
+        if key not in rec:
+            raise InputError(f"{path}:{lineno}: missing field '{key}'")
+        if not isinstance(rec[key], str):
+            raise InputError(f"{path}:{lineno}: field '{key}' must be a string")
+    if not rec["model"] or not rec["prompt_id"]:
+        raise InputError(f"{path}:{lineno}: 'model' and 'prompt_id' must not be empty")
+    prompt = rec.get("prompt", "")
+    if prompt is None:
+        prompt = ""
+    if not isinstance(prompt, str):
+        raise InputError(f"{path}:{lineno}: field 'prompt' must be a string")
+    rec["prompt"] = prompt
+    return rec
+
+
+def read_records(path: str | Path) -> list[dict]:
+    """All records of a corpus file (see `iter_records`)."""
+    return list(iter_records(path))
+
+
+def record_family(rec: dict) -> str:
+    """Probe family of a record: `family`, else `meta.family`, else the prompt-id prefix.
+
+    Prompt ids such as "alpacaeval:012" or "identity:who-made-you" carry their family before
+    the colon; ids without one fall into family "default".
+    """
+    fam = rec.get("family")
+    meta = rec.get("meta")
+    if not fam and isinstance(meta, dict):
+        fam = meta.get("family")
+    if not fam:
+        pid = rec["prompt_id"]
+        fam = pid.split(":", 1)[0] if ":" in pid else "default"
+    return str(fam)
+
+
+def answers_from_records(records: Iterable[dict]) -> Answers:
+    """Group records into `Answers` (several records per model and prompt become samples)."""
+    texts: dict[str, dict[str, list[str]]] = {}
+    families: dict[str, str] = {}
+    prompts: dict[str, str] = {}
+    for rec in records:
+        pid = rec["prompt_id"]
+        texts.setdefault(rec["model"], {}).setdefault(pid, []).append(rec["response"])
+        if pid not in families:
+            families[pid] = record_family(rec)
+        if rec.get("prompt") and pid not in prompts:
+            prompts[pid] = rec["prompt"]
+    return Answers(texts=texts, families=families, prompts=prompts)
+
+
+def load_answers(path: str | Path, models: Iterable[str] | None = None) -> Answers:
+    """Read a corpus file into `Answers`, optionally keeping only `models`."""
+    keep = None if models is None else set(models)
+    recs = iter_records(path)
+    if keep is not None:
+        recs = (r for r in recs if r["model"] in keep)
+    return answers_from_records(recs)
+
+
+def write_records(path: str | Path, records: Iterable[dict]) -> int:
+    """Write records as JSON Lines (gzip when the name ends in .gz); returns the count."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    n = 0
+    with opener(path, "wt", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            n += 1
+    return n

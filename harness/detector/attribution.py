@@ -1,0 +1,61 @@
+"""Attribution: which of several candidate references is the most likely teacher, if any.
+
+Best-versus-rest: the candidate with the highest standardised score is named only if (1) the
+suspect is significantly closer to it than the controls are, and (2) for every other candidate
+the suspect's score difference (best minus other) is significantly larger than the same
+difference for the controls (prediction-interval t-test per pair, Holm-corrected). Otherwise the
+answer is "no single teacher". Models, not prompts, are again the unit of replication.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from harness.answers import Answers
+from harness.detector import similarity, stats
+from harness.detector.verdict import MIN_CONTROLS, model_scores
+
+
+@dataclass
+class Attribution:
+    """teacher is None when no candidate beats every other significantly."""
+
+    suspect: str
+    teacher: str | None
+    p_values: dict[str, float]  # per candidate: suspect closer to it than controls are
+    versus: dict[str, float] = field(default_factory=dict)  # best vs other, Holm-adjusted
+    notes: list[str] = field(default_factory=list)
+
+
+def attribute(
+    answers: Answers,
+    suspect: str,
+    candidates: list[str],
+    controls: list[str],
+    *,
+    alpha: float = 0.05,
+    table: similarity.SimTable | None = None,
+) -> Attribution:
+    """Name the teacher among `candidates` only when it beats every other one significantly."""
+    panel = [suspect, *controls]
+    if table is None:
+        table = similarity.compute(answers, candidates, panel + candidates)
+    rows = np.arange(len(table.prompts))
+    if len(controls) < MIN_CONTROLS:
+        return Attribution(suspect, None, {}, notes=[f"needs >= {MIN_CONTROLS} controls"])
+    z = {}
+    pvals = {}
+    for c in candidates:
+        sc = model_scores(table, c, panel, rows)
+        mu, sd = sc[1:].mean(), sc[1:].std(ddof=1)
+        z[c] = (sc - mu) / (sd if sd > 0 else 1.0)
+        pvals[c] = stats.prediction_pvalue(sc[0], sc[1:])[1]
+    best = max(candidates, key=lambda c: z[c][0])
+    others = [c for c in candidates if c != best]
+    raw = [stats.prediction_pvalue((z[best] - z[o])[0], (z[best] - z[o])[1:])[1] for o in others]
+    versus = dict(zip(others, stats.holm(raw), strict=True))
+    ok = pvals[best] < alpha and all(p < alpha for p in versus.values())
+    notes = [] if ok else [f"best candidate {best} does not beat every other significantly"]
+    return Attribution(suspect, best if ok else None, pvals, versus, notes)

@@ -1,0 +1,108 @@
+"""Per-prompt similarities of every model to a few anchor models, for every feature.
+
+Why anchors: a verdict needs each model's similarity to the reference only (plus candidates for
+attribution), which is a sparse dot product per anchor; the all-pairs matrix is only needed for
+the heatmap (`similarity_matrix`). Several samples of one model for one prompt are joined into
+one document. IDF and style scales are computed over every model in `answers`, so adding or
+removing a control does not change anyone's similarity to the reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from harness.answers import Answers
+from harness.detector.features import FEATURES, PRIMARY
+
+
+@dataclass
+class SimTable:
+    """sims[feature] has shape (n_prompts, n_models, n_anchors); NaN = feature not applicable.
+
+    self_sim[anchor] (n_prompts,) is the similarity between two halves of the anchor's own
+    samples (NaN where it has fewer than two samples): how close the anchor is to itself.
+    """
+
+    models: list[str]
+    prompts: list[str]
+    families: list[str]
+    anchors: list[str]
+    sims: dict[str, np.ndarray]
+    self_sim: dict[str, np.ndarray]
+
+    def model_index(self, names: list[str]) -> list[int]:
+        pos = {m: i for i, m in enumerate(self.models)}
+        return [pos[m] for m in names]
+
+    def anchor(self, name: str) -> int:
+        return self.anchors.index(name)
+
+
+def _doc(samples: list[str]) -> str:
+    return "\n\n".join(samples)
+
+
+def compute(
+    answers: Answers,
+    anchors: list[str],
+    models: list[str] | None = None,
+    features: tuple[str, ...] | None = None,
+) -> SimTable:
+    """Similarities of `models` (default all) to `anchors` on the prompts all of them answered.
+
+    `features` defaults to the scored (PRIMARY) features; pass e.g. ("style",) for others.
+    """
+    models = list(answers.models if models is None else models)
+    for a in anchors:
+        if a not in models:
+            models.append(a)
+    prompts = answers.common_prompts(models)
+    feats = PRIMARY if features is None else features
+    fams = [answers.family(p) for p in prompts]
+    a_idx = [models.index(a) for a in anchors]
+    n_p, n_m, n_a = len(prompts), len(models), len(anchors)
+    sims = {f: np.full((n_p, n_m, n_a), np.nan) for f in feats}
+    self_sim = {a: np.full(n_p, np.nan) for a in anchors}
+    for i, p in enumerate(prompts):
+        docs = [_doc(answers.texts[m][p]) for m in models]
+        # Halves of each anchor's own samples, appended as extra documents when available.
+        extra: list[tuple[str, int, int]] = []
+        for a in anchors:
+            s = answers.texts[a][p]
+            if len(s) >= 2:
+                h = len(s) // 2
+                extra.append((a, len(docs), len(docs) + 1))
+                docs += [_doc(s[:h]), _doc(s[h:])]
+        prompt = answers.prompts.get(p, "")
+        cols = a_idx + [e[1] for e in extra]
+        for f in feats:
+            fn, families = FEATURES[f]
+            if families is not None and fams[i] not in families:
+                continue
+            out = fn(docs, cols, prompt)
+            sims[f][i] = out[:n_m, :n_a]
+            for k, (a, _j1, j2) in enumerate(extra):
+                if f == "char4":
+                    self_sim[a][i] = out[j2, n_a + k]
+    return SimTable(models, prompts, fams, list(anchors), sims, self_sim)
+
+
+def similarity_matrix(answers: Answers, models: list[str], feature: str = "char4") -> np.ndarray:
+    """Mean per-prompt similarity between every pair of `models`, shape (n, n), symmetric.
+
+    Uses one feature (character 4-gram TF-IDF cosine by default) over the prompts all `models`
+    answered; meant for heatmaps and dendrograms, not for verdicts (no calibration).
+    """
+    prompts = answers.common_prompts(models)
+    fn, _ = FEATURES[feature]
+    total = np.zeros((len(models), len(models)))
+    count = np.zeros_like(total)
+    for p in prompts:
+        s = fn([_doc(answers.texts[m][p]) for m in models], None, answers.prompts.get(p, ""))
+        ok = ~np.isnan(s)
+        total[ok] += s[ok]
+        count += ok
+    out = np.divide(total, count, out=np.full_like(total, np.nan), where=count > 0)
+    return (out + out.T) / 2

@@ -1,0 +1,302 @@
+"""`detect`: calibrated verdicts "was this suspect distilled from the reference?".
+
+The unit of replication is the model, not the prompt. For each model m the score is its mean
+similarity to the reference over the probes (per feature; features combined with weights fixed
+by a symmetric rule, see `model_scores`). Null hypothesis: the suspect's score is exchangeable
+with the scores of the independent control models. The p-value is the prediction-interval
+t-test of the suspect's score against the k control scores (normality of control scores
+assumed, stated in every verdict). Why not per-prompt tests: with hundreds of prompts any
+systematic difference between models (length, base model, data recipe) becomes "significant";
+the controls carry exactly those differences, so comparing models with models absorbs them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from harness.answers import Answers
+from harness.detector import similarity, stats
+from harness.detector.features import PRIMARY
+from harness.errors import InputError
+
+MIN_CONTROLS = 5  # below this a model-level p-value is not reported (verdict inconclusive)
+OUTCOMES = ("distilled", "related", "not distilled", "inconclusive")
+
+
+@dataclass
+class FamilyEvidence:
+    """The model-level test restricted to one probe family; p_holm is Holm-adjusted."""
+
+    family: str
+    n: int
+    p: float
+    p_holm: float
+    effect: float
+    ci: tuple[float, float]
+    origin_control: bool = False
+
+
+@dataclass
+class ProbeEvidence:
+    """One telling probe: suspect's similarity to the reference vs the controls' on it."""
+
+    prompt_id: str
+    family: str
+    sim_reference: float
+    controls_mean: float
+    z: float
+
+
+@dataclass
+class Verdict:
+    """Outcome of testing one suspect against one reference (see module docstring)."""
+
+    reference: str
+    suspect: str
+    outcome: str
+    p_value: float
+    statistic: float
+    effect: float
+    effect_ci: tuple[float, float]
+    n_probes: int
+    n_controls: int
+    null: str
+    families: list[FamilyEvidence] = field(default_factory=list)
+    top_probes: list[ProbeEvidence] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    per_probe_p: float = float("nan")
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dict (NaN becomes None)."""
+
+        def clean(x):
+            if isinstance(x, float) and math.isnan(x):
+                return None
+            if isinstance(x, dict):
+                return {k: clean(v) for k, v in x.items()}
+            if isinstance(x, list | tuple):
+                return [clean(v) for v in x]
+            return x
+
+        return clean(asdict(self))
+
+
+def _nanmean(a: np.ndarray, axis: int = 0) -> np.ndarray:
+    ok = ~np.isnan(a)
+    n = ok.sum(axis=axis)
+    s = np.where(ok, a, 0.0).sum(axis=axis)
+    return np.divide(s, n, out=np.full(s.shape, np.nan), where=n > 0)
+
+
+def model_scores(
+    table: similarity.SimTable, anchor: str, models: list[str], rows: np.ndarray
+) -> np.ndarray:
+    """Combined model-level score of each of `models` on prompt rows `rows`.
+
+    Per feature: mean similarity to the anchor over the rows where the feature applies.
+    Features are put on one scale by dividing by their standard deviation across `models`
+    (a symmetric function of the whole panel, so suspect and controls stay exchangeable) and
+    averaged with equal weights. Features with fewer than 3 applicable rows are skipped.
+    """
+    a = table.anchor(anchor)
+    idx = table.model_index(models)
+    parts = []
+    for f in PRIMARY:
+        if f not in table.sims:
+            continue
+        s = table.sims[f][rows][:, idx, a]
+        applicable = ~np.isnan(s).all(axis=1)
+        if applicable.sum() < 3:
+            continue
+        score = _nanmean(s[applicable], axis=0)
+        if np.isnan(score).any():
+            continue
+        sd = score.std(ddof=1) if len(score) > 1 else 0.0
+        parts.append(score / sd if sd > 0 else score * 0.0)
+    if not parts:
+        return np.full(len(models), np.nan)
+    return np.mean(parts, axis=0)
+
+
+def _test(table, reference, suspect, controls, rows) -> tuple[float, float]:
+    scores = model_scores(table, reference, [suspect, *controls], rows)
+    return stats.prediction_pvalue(scores[0], scores[1:])
+
+
+def _excess(table, reference, suspect, controls, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-prompt char-4gram similarity of the suspect, controls' mean, and z."""
+    a = table.anchor(reference)
+    s = table.sims["char4"][rows][:, table.model_index([suspect])[0], a]
+    c = table.sims["char4"][rows][:, table.model_index(controls), a]
+    mu = c.mean(axis=1)
+    sd = c.std(axis=1, ddof=1) if c.shape[1] > 1 else np.full(len(mu), np.nan)
+    z = (s - mu) / np.maximum(sd, 1e-3)
+    return s, mu, z
+
+
+NULL_TEXT = (
+    "H0: {s}'s mean similarity to {r} is drawn from the same distribution as that of the {k} "
+    "control models (assumed independent of {r}); p is the one-sided prediction-interval t-test "
+    "of {s}'s score against the controls' scores, assuming those scores are roughly normal. "
+    "Probes are not the unit of replication; models are."
+)
+
+
+def verdict_from_table(
+    table: similarity.SimTable,
+    reference: str,
+    suspect: str,
+    controls: list[str],
+    *,
+    alpha: float = 0.05,
+    origin_families: tuple[str, ...] = ("sensitive",),
+    rows: np.ndarray | None = None,
+) -> Verdict:
+    """Verdict for one suspect from precomputed similarities (used by `detect` and the bench)."""
+    fams = np.array(table.families)
+    all_rows = np.arange(len(table.prompts)) if rows is None else rows
+    origin = np.isin(fams[all_rows], list(origin_families))
+    ev_rows = all_rows[~origin]
+    k = len(controls)
+    notes: list[str] = []
+    s, mu, z = _excess(table, reference, suspect, controls, ev_rows)
+    diffs = s - mu
+    effect = float(np.nanmean(diffs)) if len(diffs) else float("nan")
+    ci = stats.bootstrap_mean_ci(diffs)
+    per_probe_p = stats.sign_flip_pvalue(diffs)
+
+    if k >= MIN_CONTROLS and len(ev_rows) >= 3:
+        t, p = _test(table, reference, suspect, controls, ev_rows)
+    else:
+        t, p = float("nan"), float("nan")
+        notes.append(
+            f"only {k} control model(s) and {len(ev_rows)} probe(s): a model-level p-value needs "
+            f">= {MIN_CONTROLS} controls, so no calibrated verdict is possible. Per-probe "
+            f"sign-flip test of {suspect} vs the controls' mean similarity to {reference}: "
+            f"p = {per_probe_p:.3g}. It assumes probes are independent replications and that the "
+            "controls stand for every independent model — a much stronger assumption that "
+            "mistakes any systematic difference between models for distillation."
+        )
+
+    families: list[FamilyEvidence] = []
+    for fam in sorted(set(fams[all_rows])):
+        fr = all_rows[fams[all_rows] == fam]
+        fs, fmu, _ = _excess(table, reference, suspect, controls, fr)
+        fp = _test(table, reference, suspect, controls, fr)[1] if k >= MIN_CONTROLS else math.nan
+        families.append(
+            FamilyEvidence(
+                family=str(fam),
+                n=len(fr),
+                p=fp,
+                p_holm=math.nan,
+                effect=float(np.nanmean(fs - fmu)) if len(fr) else math.nan,
+                ci=stats.bootstrap_mean_ci(fs - fmu),
+                origin_control=fam in origin_families,
+            )
+        )
+    teacher = [f for f in families if not f.origin_control]
+    for f, ph in zip(teacher, stats.holm([f.p for f in teacher]), strict=True):
+        f.p_holm = ph
+    if any(f.origin_control for f in families):
+        notes.append(
+            "origin-control families (" + ", ".join(origin_families) + ") are reported "
+            "separately and not counted as teacher evidence"
+        )
+
+    order = np.argsort(-np.nan_to_num(z, nan=-np.inf))[:5]
+    top = [
+        ProbeEvidence(
+            prompt_id=table.prompts[ev_rows[i]],
+            family=table.families[ev_rows[i]],
+            sim_reference=float(s[i]),
+            controls_mean=float(mu[i]),
+            z=float(z[i]),
+        )
+        for i in order
+        if not math.isnan(z[i])
+    ]
+
+    if math.isnan(p):
+        outcome = "inconclusive"
+    elif p < alpha:
+        outcome = "distilled"
+        selfs = table.self_sim.get(reference)
+        sel = selfs[ev_rows] if selfs is not None else np.array([])
+        if len(sel) and not np.isnan(sel).all():
+            gap = sel - s
+            p_gap = stats.sign_flip_pvalue(gap)
+            if p_gap >= alpha:
+                outcome = "related"
+                notes.append(
+                    f"{suspect} is as close to {reference} as {reference}'s own samples are to "
+                    f"each other (p = {p_gap:.3g} for 'further than self'): same model or a "
+                    "same-family sibling, which answers alone cannot tell from a perfect student"
+                )
+        else:
+            notes.append(
+                "a same-vendor sibling would also be flagged: with one sample per probe the "
+                "reference's self-similarity is unknown, so 'related' cannot be told apart"
+            )
+    else:
+        outcome = "not distilled"
+    return Verdict(
+        reference=reference,
+        suspect=suspect,
+        outcome=outcome,
+        p_value=p,
+        statistic=t,
+        effect=effect,
+        effect_ci=ci,
+        n_probes=len(ev_rows),
+        n_controls=k,
+        null=NULL_TEXT.format(s=suspect, r=reference, k=k),
+        families=families,
+        top_probes=top,
+        notes=notes,
+        per_probe_p=per_probe_p,
+    )
+
+
+def detect(
+    answers: Answers,
+    reference: str,
+    suspects: list[str],
+    controls: list[str],
+    *,
+    alpha: float = 0.05,
+    origin_families: tuple[str, ...] = ("sensitive",),
+    sequential: bool = False,
+    table: similarity.SimTable | None = None,
+) -> list[Verdict]:
+    """Test each suspect against `reference` with `controls` as the independent panel.
+
+    Returns one `Verdict` per suspect, in order. `table` (from `similarity.compute`) may be
+    passed to reuse similarities across calls. With `sequential=True` probes are consumed in
+    looks (see `sequential.py`) and `n_probes` says how many were needed.
+    """
+    names = set(answers.models)
+    for m in [reference, *suspects, *controls]:
+        if m not in names:
+            raise InputError(f"model '{m}' has no answers")
+    if reference in controls or any(s in controls for s in suspects):
+        raise InputError("the reference and the suspects must not be among the controls")
+    if table is None:
+        table = similarity.compute(answers, [reference], [reference, *suspects, *controls])
+    if sequential:
+        from harness.detector.sequential import sequential_verdict
+
+        return [
+            sequential_verdict(
+                table, reference, s, controls, alpha=alpha, origin_families=origin_families
+            )
+            for s in suspects
+        ]
+    return [
+        verdict_from_table(
+            table, reference, s, controls, alpha=alpha, origin_families=origin_families
+        )
+        for s in suspects
+    ]

@@ -1,0 +1,82 @@
+"""Corpus reader: records, Answers grouping, file:line errors, gzip."""
+
+import gzip
+import json
+
+import pytest
+
+from harness.corpus import iter_records, load_answers, record_family, write_records
+from harness.errors import InputError
+
+RECS = [
+    {"model": "a", "prompt_id": "alpacaeval:000", "prompt": "Hi", "response": "Hello"},
+    {"model": "b", "prompt_id": "alpacaeval:000", "prompt": "Hi", "response": ""},
+    {"model": "a", "prompt_id": "identity:who", "prompt": "Who?", "response": "Me", "sample": 1},
+    {"model": "a", "prompt_id": "identity:who", "prompt": "Who?", "response": "Me again"},
+]
+
+
+def test_roundtrip_plain_and_gzip(tmp_path):
+    for name in ("c.jsonl", "c.jsonl.gz"):
+        path = tmp_path / name
+        assert write_records(path, RECS) == 4
+        ans = load_answers(path)
+        assert ans.texts["a"]["identity:who"] == ["Me", "Me again"]
+        assert ans.texts["b"]["alpacaeval:000"] == [""]
+        assert ans.families == {"alpacaeval:000": "alpacaeval", "identity:who": "identity"}
+        assert ans.prompts["identity:who"] == "Who?"
+        assert ans.common_prompts() == ["alpacaeval:000"]
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        ('{"model": "a", "prompt_id": "p"}', "missing field 'response'"),
+        ('{"model": "a", "prompt_id": "p", "response": 3}', "field 'response' must be a string"),
+    ],
+)
+def test_malformed_line_names_file_and_line(tmp_path, line, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps(RECS[0]) + "\n\n" + line + "\n")
+    with pytest.raises(InputError) as err:
+        list(iter_records(path))
+    assert f"{path}:3:" in str(err.value)
+    assert message in str(err.value)
+
+
+def test_corrupt_gzip_is_input_error(tmp_path):
+    path = tmp_path / "bad.jsonl.gz"
+    data = gzip.compress((json.dumps(RECS[0]) + "\n").encode() * 50)
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError):
+        list(iter_records(path))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="no such corpus file"):
+        list(iter_records(tmp_path / "nope.jsonl"))
+
+
+def test_family_precedence():
+    assert record_family({"prompt_id": "x:1", "family": "style"}) == "style"
+    assert record_family({"prompt_id": "x:1", "meta": {"family": "refusal"}}) == "refusal"
+    assert record_family({"prompt_id": "plain"}) == "default"
+
+
+def test_subsample_and_restrict(tmp_path):
+    recs = [
+        {"model": m, "prompt_id": f"p:{i}", "response": f"{m} {i}"} for m in "ab" for i in range(9)
+    ]
+    ans = load_answers(_write(tmp_path, recs))
+    sub = ans.subsample_prompts(4, seed=1)
+    assert len(sub.common_prompts()) == 4
+    assert sub.common_prompts() == ans.subsample_prompts(4, seed=1).common_prompts()
+    assert ans.restrict(["a"]).models == ["a"]
+
+
+def _write(tmp_path, recs):
+    path = tmp_path / "c.jsonl"
+    write_records(path, recs)
+    return path

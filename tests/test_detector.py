@@ -1,0 +1,113 @@
+"""End-to-end detector on synthetic answers: power on a copying student, calibration on
+exchangeable controls, honesty with tiny panels, attribution, sequential mode."""
+
+import math
+
+import numpy as np
+import pytest
+
+from harness.answers import Answers
+from harness.detector import attribute, detect, similarity_matrix
+
+VOCAB = [f"w{i}" for i in range(300)]
+
+
+def _world(n_controls=10, n_prompts=25, copy=0.6, seed=0, samples=1):
+    """Reference R, student S copying `copy` of R's words, teacher-free controls C0..Cn."""
+    rng = np.random.default_rng(seed)
+    names = ["R", "S"] + [f"C{i}" for i in range(n_controls)]
+    prefs = {m: rng.dirichlet(np.full(len(VOCAB), 0.3)) for m in names}
+    texts = {m: {} for m in names}
+    for p in range(n_prompts):
+        topic = list(rng.choice(VOCAB, 8))
+        pid = f"alpacaeval:{p:03d}"
+        for _ in range(samples):
+            ref = [
+                w if rng.random() < 0.7 else topic[rng.integers(8)]
+                for w in rng.choice(VOCAB, 50, p=prefs["R"])
+            ]
+            texts["R"].setdefault(pid, []).append(" ".join(ref))
+        for m in names[1:]:
+            own = rng.choice(VOCAB, 50, p=prefs[m])
+            words = [topic[rng.integers(8)] if rng.random() < 0.3 else w for w in own]
+            if m == "S":
+                words = [r if rng.random() < copy else w for r, w in zip(ref, words, strict=True)]
+            texts[m][pid] = [" ".join(words)]
+    return Answers(texts=texts, families={p: "alpacaeval" for p in texts["R"]})
+
+
+def test_copying_student_is_flagged_and_controls_are_not():
+    ans = _world()
+    controls = [m for m in ans.models if m.startswith("C")]
+    v = detect(ans, "R", ["S", "C0"], controls[1:])
+    assert v[0].outcome == "distilled" and v[0].p_value < 0.01
+    assert v[0].effect > 0 and v[0].effect_ci[0] > 0
+    assert v[0].top_probes and v[0].top_probes[0].z > 0
+    assert v[1].outcome == "not distilled"
+    d = v[0].to_dict()
+    assert d["reference"] == "R" and "families" in d and "null" in d
+
+
+def test_p_values_roughly_uniform_for_exchangeable_models():
+    ps = []
+    for seed in range(40):
+        ans = _world(n_controls=9, n_prompts=12, copy=0.0, seed=seed)
+        ps.append(detect(ans, "R", ["S"], [f"C{i}" for i in range(9)])[0].p_value)
+    ps = np.array(ps)
+    assert (ps < 0.05).mean() <= 0.15  # 40 draws: expected 2, allow sampling noise
+    assert 0.3 < np.median(ps) < 0.7
+
+
+def test_tiny_panel_is_inconclusive_with_named_assumption():
+    ans = _world(n_controls=1)
+    v = detect(ans, "R", ["S"], ["C0"])[0]
+    assert v.outcome == "inconclusive" and math.isnan(v.p_value)
+    assert any("independent replications" in n for n in v.notes)
+    assert v.per_probe_p < 0.05
+
+
+def test_related_when_as_close_as_reference_to_itself():
+    ans = _world(samples=2, copy=0.95)
+    # a "sibling": resample of R's own answers
+    ans.texts["S"] = {p: [s[0]] for p, s in ans.texts["R"].items()}
+    v = detect(ans, "R", ["S"], [f"C{i}" for i in range(10)])[0]
+    assert v.outcome == "related"
+
+
+def test_sensitive_family_is_not_teacher_evidence():
+    ans = _world()
+    for p in list(ans.families)[:5]:
+        ans.families[p] = "sensitive"
+    v = detect(ans, "R", ["S"], [f"C{i}" for i in range(10)])[0]
+    fam = {f.family: f for f in v.families}
+    assert fam["sensitive"].origin_control and math.isnan(fam["sensitive"].p_holm)
+    assert v.n_probes == 20
+
+
+def test_attribution_names_teacher_only_when_clear():
+    ans = _world()
+    controls = [f"C{i}" for i in range(1, 10)]
+    a = attribute(ans, "S", ["R", "C0"], controls)
+    assert a.teacher == "R"
+    b = attribute(ans, "C0", ["R", "S"], controls)
+    assert b.teacher is None
+
+
+def test_sequential_stops_early_on_strong_evidence():
+    ans = _world(n_prompts=120, copy=0.8)
+    v = detect(ans, "R", ["S"], [f"C{i}" for i in range(10)], sequential=True)[0]
+    assert v.outcome == "distilled" and v.n_probes < 120
+    assert any("Bonferroni" in n for n in v.notes)
+
+
+def test_similarity_matrix_symmetric():
+    ans = _world(n_controls=3)
+    m = similarity_matrix(ans, ["R", "S", "C0"])
+    assert m.shape == (3, 3) and np.allclose(m, m.T) and m[0, 1] > m[0, 2]
+
+
+def test_unknown_model_is_input_error():
+    from harness.errors import InputError
+
+    with pytest.raises(InputError):
+        detect(_world(n_controls=2), "R", ["nope"], ["C0", "C1"])

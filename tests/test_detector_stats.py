@@ -1,0 +1,45 @@
+"""Statistics helpers: Student-t tail, prediction p-value calibration, Holm, bootstrap."""
+
+import numpy as np
+import pytest
+
+from harness.detector import stats
+
+
+@pytest.mark.parametrize(
+    "t, df, tail",
+    [(2.228138852, 10, 0.025), (1.812461123, 10, 0.05), (2.946712883, 15, 0.005), (0.0, 7, 0.5)],
+)
+def test_t_sf_matches_tables(t, df, tail):
+    assert stats.t_sf(t, df) == pytest.approx(tail, abs=1e-7)
+    assert stats.t_sf(-t, df) == pytest.approx(1 - tail, abs=1e-7)
+
+
+def test_prediction_pvalue_is_uniform_under_exchangeable_normal_scores():
+    rng = np.random.default_rng(7)
+    ps = np.array([stats.prediction_pvalue(x[0], x[1:])[1] for x in rng.normal(size=(4000, 21))])
+    for level in (0.01, 0.05, 0.2, 0.5):
+        assert abs((ps < level).mean() - level) < 3 * np.sqrt(level * (1 - level) / 4000) + 0.003
+
+
+def test_prediction_pvalue_goes_below_rank_floor():
+    null = np.linspace(-1, 1, 9)
+    assert stats.rank_pvalue(10.0, null) == pytest.approx(0.1)
+    assert stats.prediction_pvalue(10.0, null)[1] < 1e-4
+
+
+def test_holm():
+    assert stats.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    out = stats.holm([float("nan"), 0.02])
+    assert np.isnan(out[0]) and out[1] == pytest.approx(0.02)
+
+
+def test_bootstrap_ci_covers_mean():
+    x = np.random.default_rng(0).normal(1.0, 1.0, 200)
+    lo, hi = stats.bootstrap_mean_ci(x)
+    assert lo < x.mean() < hi and hi - lo < 0.5
+
+
+def test_sign_flip():
+    assert stats.sign_flip_pvalue(np.full(30, 0.5)) < 0.001
+    assert stats.sign_flip_pvalue(np.full(30, -0.5)) > 0.99
