@@ -1,8 +1,9 @@
 """Labelled-corpus benchmark: run the detector on every labelled (reference, suspect) case.
 
 Reads `responses.jsonl.gz` and `lineage.json` from a directory. Nothing is hard-coded: the
-control panel of each case is derived from the lineage file (`panel_for`), and every metric is
-computed from the cases' labels, which are used only for scoring, never for choosing anything.
+control panel of each case is derived from the lineage file (`case_panel`: documented
+independents, else `panel_for`), and every metric is computed from the cases' labels, which are
+used only for scoring, never for choosing anything.
 """
 
 from __future__ import annotations
@@ -17,17 +18,46 @@ import numpy as np
 from harness.answers import Answers
 from harness.corpus import load_answers
 from harness.detector import similarity
-from harness.detector.verdict import verdict_from_table
+from harness.detector.verdict import MIN_CONTROLS, verdict_from_table
 from harness.errors import InputError
 
 PROMPT_COUNTS = (10, 25, 50, 100, 200)
 DRAWS = 3
 PANEL_RULE = (
+    "controls = documented independents of the reference's vendor family (its `org` in "
+    "`models`): the suspects of every `independent` case whose reference is of that family, plus "
+    "every other case reference of another `org`; minus the family itself, the suspects of its "
+    "`distilled` cases, any model sharing the leading name token of one of those unless an "
+    "`independent` case documents it, and the suspect. Score: plain mean similarity (no foils). "
+    "With fewer than 5 such controls the fallback panel is used (see fallback_rule)"
+)
+FALLBACK_RULE = (
     "controls = every model in the corpus except: the reference; every case reference whose "
     "`models` entry has the same `org` (its vendor family); every suspect of a `distilled` case "
     "of that family; any model whose name contains the leading name token of one of those "
-    "(e.g. siblings and renamed copies); and the suspect itself"
+    "(e.g. siblings and renamed copies); and the suspect itself. With foils, the same is "
+    "removed for every foil's family too (a foil's students would be extreme low outliers of the "
+    "contrast and widen the null); the score is then the foil contrast"
 )
+FOIL_RULE = (
+    "foils = every other case reference present in the corpus whose `models` entry has a "
+    "different `org` (or none), except the suspect; none when the corpus has one reference "
+    "(then the score is the plain similarity, detector v1); used only by the fallback panel"
+)
+
+
+def foils_for(lineage: dict, models: list[str], reference: str, suspect: str) -> list[str]:
+    """Other-vendor case references to contrast against (FOIL_RULE), sorted."""
+    facts = lineage.get("models", {})
+    org = facts.get(reference, {}).get("org")
+    refs = {c["reference"] for c in lineage.get("cases", [])}
+    return sorted(
+        r
+        for r in refs
+        if r in models
+        and r not in (reference, suspect)
+        and (org is None or facts.get(r, {}).get("org") != org)
+    )
 
 
 def name_tokens(name: str) -> list[str]:
@@ -50,10 +80,58 @@ def tied_models(lineage: dict, models: list[str], reference: str) -> set[str]:
     return tied
 
 
-def panel_for(lineage: dict, models: list[str], reference: str, suspect: str) -> list[str]:
+def panel_for(
+    lineage: dict,
+    models: list[str],
+    reference: str,
+    suspect: str,
+    foils: list[str] | tuple[str, ...] = (),
+) -> list[str]:
     """Control panel of one case (PANEL_RULE), in corpus order."""
     tied = tied_models(lineage, models, reference)
+    for f in foils:
+        tied |= tied_models(lineage, models, f)
     return [m for m in models if m not in tied and m != suspect]
+
+
+def family_of(lineage: dict, reference: str) -> set[str]:
+    """The reference and every case reference with the same `org` (its vendor family)."""
+    facts = lineage.get("models", {})
+    org = facts.get(reference, {}).get("org")
+    refs = {c["reference"] for c in lineage.get("cases", [])}
+    return {reference} | {r for r in refs if org and facts.get(r, {}).get("org") == org}
+
+
+def documented_panel(lineage: dict, models: list[str], reference: str, suspect: str) -> list[str]:
+    """Controls the lineage documents as independent of `reference`'s family (PANEL_RULE).
+
+    An explicit `independent` case outranks the name-token heuristic of `tied_models` (which
+    exists to catch undocumented siblings and copies): e.g. claude2-alpaca-13b is documented
+    independent of text_davinci_003 although its name shares "alpaca" with alpaca-7b.
+    """
+    cases = lineage.get("cases", [])
+    fam = family_of(lineage, reference)
+    refs = {c["reference"] for c in cases}
+    indep = {c["suspect"] for c in cases if c["reference"] in fam and c["label"] == "independent"}
+    students = {c["suspect"] for c in cases if c["reference"] in fam and c["label"] == "distilled"}
+    tied = (tied_models(lineage, models, reference) - indep) | fam | students
+    keep = indep | (refs - fam)
+    return [m for m in models if m in keep and m not in tied and m != suspect]
+
+
+def case_panel(
+    lineage: dict, models: list[str], reference: str, suspect: str
+) -> tuple[list[str], list[str], str]:
+    """(controls, foils, rule used) of one case: documented panel, else the fallback."""
+    controls = documented_panel(lineage, models, reference, suspect)
+    if len(controls) >= MIN_CONTROLS:
+        return controls, [], "documented"
+    foils = foils_for(lineage, models, reference, suspect)
+    return (
+        panel_for(lineage, models, reference, suspect, foils),
+        foils,
+        f"fallback ({len(controls)} documented controls < {MIN_CONTROLS})",
+    )
 
 
 @dataclass
@@ -65,6 +143,8 @@ class CaseResult:
     statistic: float
     verdict: str
     n_controls: int
+    foils: tuple[str, ...] = ()
+    panel_rule_used: str = ""
 
 
 def auc(pos: np.ndarray, neg: np.ndarray) -> float:
@@ -127,10 +207,20 @@ def run_cases(
         ref, sus = c["reference"], c["suspect"]
         if ref not in models or sus not in models:
             continue
-        controls = panel_for(lineage, models, ref, sus)
-        v = verdict_from_table(table, ref, sus, controls, rows=rows)
+        controls, foils, used = case_panel(lineage, models, ref, sus)
+        v = verdict_from_table(table, ref, sus, controls, rows=rows, foils=foils)
         out.append(
-            CaseResult(ref, sus, c["label"], v.p_value, v.statistic, v.outcome, len(controls))
+            CaseResult(
+                ref,
+                sus,
+                c["label"],
+                v.p_value,
+                v.statistic,
+                v.outcome,
+                len(controls),
+                tuple(foils),
+                used,
+            )
         )
     return out
 
@@ -151,7 +241,13 @@ def run_bench(directory: str | Path, prompt_counts=PROMPT_COUNTS, draws: int = D
     out = metrics(results)
     out["n_prompts"] = len(table.prompts)
     out["panel_rule"] = PANEL_RULE
-    out["score"] = "statistic (prediction-interval t of the suspect vs its control panel)"
+    out["fallback_rule"] = FALLBACK_RULE
+    out["foil_rule"] = FOIL_RULE
+    out["score"] = (
+        "statistic (prediction-interval t of the suspect vs its control panel; model score = "
+        "mean similarity to the reference, or with the fallback panel the rank contrast "
+        "reference minus foils; see docs/detector.md)"
+    )
     out["cases"] = [
         {
             "reference": r.reference,
@@ -161,6 +257,8 @@ def run_bench(directory: str | Path, prompt_counts=PROMPT_COUNTS, draws: int = D
             "statistic": r.statistic,
             "verdict": r.verdict,
             "n_controls": r.n_controls,
+            "foils": list(r.foils),
+            "panel_rule_used": r.panel_rule_used,
         }
         for r in results
     ]

@@ -111,3 +111,53 @@ def test_unknown_model_is_input_error():
 
     with pytest.raises(InputError):
         detect(_world(n_controls=2), "R", ["nope"], ["C0", "C1"])
+
+
+def _two_teacher_world(seed=0):
+    """_world plus S2, a student of C0 (used as a foil teacher): copies 60 % of C0's words."""
+    ans = _world(n_controls=12, n_prompts=30, seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    ans.texts["S2"] = {}
+    for p, (t,) in ans.texts["C0"].items():
+        own = ans.texts["C5"][p][0].split()
+        words = [c if rng.random() < 0.6 else w for c, w in zip(t.split(), own, strict=False)]
+        ans.texts["S2"][p] = [" ".join(words)]
+    return ans
+
+
+def test_foil_contrast_flags_student_not_foil_student_and_reports_similarities():
+    ans = _two_teacher_world()
+    controls = [f"C{i}" for i in range(1, 12) if i != 5]
+    v = detect(ans, "R", ["S", "S2"], controls, foils=["C0"])
+    assert v[0].outcome == "distilled" and v[0].foils == ["C0"]
+    assert v[1].outcome == "not distilled"
+    assert v[0].sim_reference > v[0].controls_sim
+    assert "foils (C0)" in v[0].null
+    d = v[0].to_dict()
+    assert {"sim_reference", "controls_sim", "foils"} <= set(d)
+    # without foils: the plain similarity score (v1), same report fields
+    w = detect(ans, "R", ["S"], controls)[0]
+    assert w.foils == [] and w.outcome == "distilled" and w.sim_reference > w.controls_sim
+
+
+def test_foil_must_not_be_a_control():
+    from harness.errors import InputError
+
+    ans = _two_teacher_world()
+    with pytest.raises(InputError):
+        detect(ans, "R", ["S"], ["C0", "C1", "C2", "C3", "C4"], foils=["C0"])
+
+
+def test_foil_contrast_calibrated_on_exchangeable_models():
+    ps = []
+    for seed in range(30):
+        ans = _world(n_controls=10, n_prompts=12, copy=0.0, seed=seed)
+        ps.append(detect(ans, "R", ["S"], [f"C{i}" for i in range(1, 10)], foils=["C0"])[0].p_value)
+    ps = np.array(ps)
+    assert (ps < 0.05).mean() <= 0.15 and 0.25 < np.median(ps) < 0.75
+
+
+def test_sequential_passes_foils():
+    ans = _world(n_prompts=120, copy=0.8)
+    v = detect(ans, "R", ["S"], [f"C{i}" for i in range(1, 10)], sequential=True, foils=["C0"])[0]
+    assert v.outcome == "distilled" and v.foils == ["C0"] and v.n_probes < 120

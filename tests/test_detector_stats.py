@@ -43,3 +43,13 @@ def test_bootstrap_ci_covers_mean():
 def test_sign_flip():
     assert stats.sign_flip_pvalue(np.full(30, 0.5)) < 0.001
     assert stats.sign_flip_pvalue(np.full(30, -0.5)) > 0.99
+
+
+def test_column_ranks_midranks_and_anchor_excluded():
+    from harness.detector.similarity import column_ranks
+
+    sims = np.array([[[1.0], [0.2], [0.2], [0.9], [np.nan]]])  # one prompt, anchor "a" first
+    r = column_ranks(sims, ["a", "m1", "m2", "m3", "m4"], ["a"])
+    assert np.isnan(r[0, 0, 0]) and np.isnan(r[0, 4, 0])
+    assert r[0, 1, 0] == pytest.approx(0.25) and r[0, 2, 0] == pytest.approx(0.25)
+    assert r[0, 3, 0] == pytest.approx(1.0)

@@ -9,8 +9,7 @@ import pytest
 from harness.config import EndpointSpec
 from harness.endpoints import ChatMessage, EndpointError, GenerateRequest, make_endpoint
 from harness.errors import InputError
-
-from .proxy import CountingProxy, json_error
+from harness.testing.loopback import CountingProxy, json_error
 
 HELLO = (ChatMessage("user", "Name three colours."),)
 

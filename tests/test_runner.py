@@ -17,8 +17,7 @@ from harness.manifest import RunDir
 from harness.pipeline import run
 from harness.runner import derive_seed
 from harness.store import Store
-
-from .proxy import CountingProxy, json_error
+from harness.testing.loopback import CountingProxy, json_error
 
 EXPECT = {"task": "write", "length": "short"}
 SUITE = {

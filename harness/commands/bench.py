@@ -58,14 +58,18 @@ def run(args: argparse.Namespace) -> int:
         return 0
     con = Console()
     con.print(f"[bold]panel:[/] {result['panel_rule']}")
+    con.print(f"[bold]fallback panel:[/] {result['fallback_rule']}")
+    con.print(f"[bold]foils:[/] {result['foil_rule']}")
     cases = Table(title="cases")
-    for col in ("reference", "suspect", "label", "controls", "p", "verdict"):
+    for col in ("reference", "suspect", "label", "panel", "foils", "controls", "p", "verdict"):
         cases.add_column(col)
     for c in result["cases"]:
         cases.add_row(
             c["reference"],
             c["suspect"],
             c["label"],
+            c["panel_rule_used"],
+            ", ".join(c["foils"]) or "-",
             str(c["n_controls"]),
             _fmt(c["p_value"]),
             c["verdict"],

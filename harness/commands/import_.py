@@ -40,8 +40,11 @@ def main(args: argparse.Namespace) -> int:
     from harness.config import EndpointSpec, ProbeSelection, RunConfig
     from harness.endpoints.replay import corpus_index
     from harness.errors import InputError
+    from harness.interop.datasets_io import prepare_import
     from harness.pipeline import run
 
+    if (done := prepare_import(args)) is not None:  # dataset sources (Hugging Face, exports)
+        return done
     corpus = Path(args.corpus).resolve()
     available = list(corpus_index(corpus))
     models = _split(args.models) or available

@@ -31,6 +31,7 @@ def sequential_verdict(
     alpha: float = 0.05,
     origin_families: tuple[str, ...] = ("sensitive",),
     seed: int = 0,
+    foils: tuple[str, ...] | list[str] = (),
 ) -> Verdict:
     """Verdict that stops at the first look where p < alpha / L; notes the scheme used."""
     order = np.random.default_rng(seed).permutation(len(table.prompts))
@@ -46,6 +47,7 @@ def sequential_verdict(
             alpha=level,
             origin_families=origin_families,
             rows=np.sort(order[:n]),
+            foils=foils,
         )
         if v.outcome in ("distilled", "related"):
             break

@@ -9,7 +9,7 @@ removing a control does not change anyone's similarity to the reference.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,6 +31,7 @@ class SimTable:
     anchors: list[str]
     sims: dict[str, np.ndarray]
     self_sim: dict[str, np.ndarray]
+    _ranks: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def model_index(self, names: list[str]) -> list[int]:
         pos = {m: i for i, m in enumerate(self.models)}
@@ -38,6 +39,40 @@ class SimTable:
 
     def anchor(self, name: str) -> int:
         return self.anchors.index(name)
+
+    def ranks(self, feature: str) -> np.ndarray:
+        """Per prompt and anchor, each model's percentile rank (0..1) among all table models.
+
+        Shape as `sims[feature]`. The anchor's own row is NaN (it is not its own neighbour);
+        ties get mid-ranks so binary features (identity, refusal) are not ordered by name.
+        Why ranks: an anchor's raw similarities have their own level and spread per prompt
+        (GPT references are closer to everyone than claude-2 is), so contrasting a model's
+        similarity to the reference with its similarity to a foil is only fair on a common,
+        per-prompt scale. Cached: ranks depend on the table, not on which prompts are scored.
+        """
+        if feature not in self._ranks:
+            self._ranks[feature] = column_ranks(self.sims[feature], self.models, self.anchors)
+        return self._ranks[feature]
+
+
+def column_ranks(sims: np.ndarray, models: list[str], anchors: list[str]) -> np.ndarray:
+    """Mid-rank percentile of sims[p, m, a] among models (anchor a's own row excluded)."""
+    out = np.full(sims.shape, np.nan)
+    for j, a in enumerate(anchors):
+        x = sims[:, :, j].copy()
+        if a in models:
+            x[:, models.index(a)] = np.nan
+        for i in range(x.shape[0]):
+            row = x[i]
+            ok = ~np.isnan(row)
+            n = int(ok.sum())
+            if n < 2:
+                continue
+            srt = np.sort(row[ok])
+            lo = np.searchsorted(srt, row[ok], "left")
+            hi = np.searchsorted(srt, row[ok], "right")
+            out[i, ok, j] = (lo + hi - 1) / 2 / (n - 1)
+    return out
 
 
 def _doc(samples: list[str]) -> str:

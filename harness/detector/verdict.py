@@ -2,12 +2,17 @@
 
 The unit of replication is the model, not the prompt. For each model m the score is its mean
 similarity to the reference over the probes (per feature; features combined with weights fixed
-by a symmetric rule, see `model_scores`). Null hypothesis: the suspect's score is exchangeable
-with the scores of the independent control models. The p-value is the prediction-interval
-t-test of the suspect's score against the k control scores (normality of control scores
-assumed, stated in every verdict). Why not per-prompt tests: with hundreds of prompts any
-systematic difference between models (length, base model, data recipe) becomes "significant";
-the controls carry exactly those differences, so comparing models with models absorbs them.
+by a symmetric rule, see `model_scores`). With foils (other candidate teachers, e.g. other
+vendors' models) the score is instead a contrast: per prompt, m's rank among all models in
+similarity to the reference minus its mean rank in similarity to the foils. Why: what marks a
+student of R is being closer to R *than to other teachers*; a model that is merely close to every
+polished assistant (a student of another vendor, or of a same-style vendor) is not. Null
+hypothesis: the suspect's score is exchangeable with the scores of the independent control
+models. The p-value is the prediction-interval t-test of the suspect's score against the k
+control scores (normality of control scores assumed, stated in every verdict). Why not
+per-prompt tests: with hundreds of prompts any systematic difference between models (length,
+base model, data recipe) becomes "significant"; the controls carry exactly those differences, so
+comparing models with models absorbs them.
 """
 
 from __future__ import annotations
@@ -68,6 +73,12 @@ class Verdict:
     top_probes: list[ProbeEvidence] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     per_probe_p: float = float("nan")
+    # Suspect's mean char-4gram similarity to the reference over the evidence probes, and the
+    # controls' mean of the same: the plain-language numbers a report shows next to p.
+    sim_reference: float = float("nan")
+    controls_sim: float = float("nan")
+    # Foils the score was contrasted against (empty: plain similarity score, no contrast).
+    foils: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict (NaN becomes None)."""
@@ -92,22 +103,34 @@ def _nanmean(a: np.ndarray, axis: int = 0) -> np.ndarray:
 
 
 def model_scores(
-    table: similarity.SimTable, anchor: str, models: list[str], rows: np.ndarray
+    table: similarity.SimTable,
+    anchor: str,
+    models: list[str],
+    rows: np.ndarray,
+    foils: tuple[str, ...] | list[str] = (),
 ) -> np.ndarray:
     """Combined model-level score of each of `models` on prompt rows `rows`.
 
-    Per feature: mean similarity to the anchor over the rows where the feature applies.
-    Features are put on one scale by dividing by their standard deviation across `models`
-    (a symmetric function of the whole panel, so suspect and controls stay exchangeable) and
-    averaged with equal weights. Features with fewer than 3 applicable rows are skipped.
+    Without foils, per feature: mean similarity to the anchor over the rows where the feature
+    applies. With foils, per feature and prompt: the model's percentile rank among all table
+    models in similarity to the anchor minus its mean rank in similarity to the foils
+    (`SimTable.ranks`), averaged over rows. Features are put on one scale by dividing by their
+    standard deviation across `models` (a symmetric function of the whole panel, so suspect and
+    controls stay exchangeable) and averaged with equal weights. Features with fewer than 3
+    applicable rows are skipped.
     """
     a = table.anchor(anchor)
+    fi = [table.anchor(f) for f in foils]
     idx = table.model_index(models)
     parts = []
     for f in PRIMARY:
         if f not in table.sims:
             continue
-        s = table.sims[f][rows][:, idx, a]
+        if fi:
+            r = table.ranks(f)[rows][:, idx]
+            s = r[:, :, a] - _nanmean(np.moveaxis(r[:, :, fi], 2, 0), axis=0)
+        else:
+            s = table.sims[f][rows][:, idx, a]
         applicable = ~np.isnan(s).all(axis=1)
         if applicable.sum() < 3:
             continue
@@ -121,8 +144,8 @@ def model_scores(
     return np.mean(parts, axis=0)
 
 
-def _test(table, reference, suspect, controls, rows) -> tuple[float, float]:
-    scores = model_scores(table, reference, [suspect, *controls], rows)
+def _test(table, reference, suspect, controls, rows, foils=()) -> tuple[float, float]:
+    scores = model_scores(table, reference, [suspect, *controls], rows, foils)
     return stats.prediction_pvalue(scores[0], scores[1:])
 
 
@@ -143,6 +166,10 @@ NULL_TEXT = (
     "of {s}'s score against the controls' scores, assuming those scores are roughly normal. "
     "Probes are not the unit of replication; models are."
 )
+FOIL_TEXT = (
+    " Score: per probe, the model's rank in similarity to {r} minus its mean rank in similarity "
+    "to the foils ({f}), i.e. closer to {r} than to the other candidate teachers."
+)
 
 
 def verdict_from_table(
@@ -154,8 +181,13 @@ def verdict_from_table(
     alpha: float = 0.05,
     origin_families: tuple[str, ...] = ("sensitive",),
     rows: np.ndarray | None = None,
+    foils: tuple[str, ...] | list[str] = (),
 ) -> Verdict:
-    """Verdict for one suspect from precomputed similarities (used by `detect` and the bench)."""
+    """Verdict for one suspect from precomputed similarities (used by `detect` and the bench).
+
+    `foils` must be anchors of `table`; see `model_scores` for how they enter the score.
+    """
+    foils = [f for f in foils if f not in (reference, suspect)]
     fams = np.array(table.families)
     all_rows = np.arange(len(table.prompts)) if rows is None else rows
     origin = np.isin(fams[all_rows], list(origin_families))
@@ -169,7 +201,7 @@ def verdict_from_table(
     per_probe_p = stats.sign_flip_pvalue(diffs)
 
     if k >= MIN_CONTROLS and len(ev_rows) >= 3:
-        t, p = _test(table, reference, suspect, controls, ev_rows)
+        t, p = _test(table, reference, suspect, controls, ev_rows, foils)
     else:
         t, p = float("nan"), float("nan")
         notes.append(
@@ -185,7 +217,11 @@ def verdict_from_table(
     for fam in sorted(set(fams[all_rows])):
         fr = all_rows[fams[all_rows] == fam]
         fs, fmu, _ = _excess(table, reference, suspect, controls, fr)
-        fp = _test(table, reference, suspect, controls, fr)[1] if k >= MIN_CONTROLS else math.nan
+        fp = (
+            _test(table, reference, suspect, controls, fr, foils)[1]
+            if k >= MIN_CONTROLS
+            else math.nan
+        )
         families.append(
             FamilyEvidence(
                 family=str(fam),
@@ -252,11 +288,15 @@ def verdict_from_table(
         effect_ci=ci,
         n_probes=len(ev_rows),
         n_controls=k,
-        null=NULL_TEXT.format(s=suspect, r=reference, k=k),
+        null=NULL_TEXT.format(s=suspect, r=reference, k=k)
+        + (FOIL_TEXT.format(r=reference, f=", ".join(foils)) if foils else ""),
         families=families,
         top_probes=top,
         notes=notes,
         per_probe_p=per_probe_p,
+        sim_reference=float(np.nanmean(s)) if len(s) else math.nan,
+        controls_sim=float(np.nanmean(mu)) if len(mu) else math.nan,
+        foils=list(foils),
     )
 
 
@@ -270,33 +310,49 @@ def detect(
     origin_families: tuple[str, ...] = ("sensitive",),
     sequential: bool = False,
     table: similarity.SimTable | None = None,
+    foils: list[str] | None = None,
 ) -> list[Verdict]:
     """Test each suspect against `reference` with `controls` as the independent panel.
 
     Returns one `Verdict` per suspect, in order. `table` (from `similarity.compute`) may be
-    passed to reuse similarities across calls. With `sequential=True` probes are consumed in
-    looks (see `sequential.py`) and `n_probes` says how many were needed.
+    passed to reuse similarities across calls (it must have the reference and the foils as
+    anchors). With `sequential=True` probes are consumed in looks (see `sequential.py`) and
+    `n_probes` says how many were needed. `foils`: other candidate teachers (best: other
+    vendors' models); the score then asks "closer to the reference than to the foils, more
+    than the controls are" (see `model_scores`). Controls should not be students or siblings of
+    a foil either: they would sit far below the rest and widen the null (costing power).
     """
+    foils = list(foils or [])
     names = set(answers.models)
-    for m in [reference, *suspects, *controls]:
+    for m in [reference, *suspects, *controls, *foils]:
         if m not in names:
             raise InputError(f"model '{m}' has no answers")
     if reference in controls or any(s in controls for s in suspects):
         raise InputError("the reference and the suspects must not be among the controls")
+    if reference in foils or any(f in controls for f in foils):
+        raise InputError("a foil must not be the reference or one of the controls")
     if table is None:
-        table = similarity.compute(answers, [reference], [reference, *suspects, *controls])
+        table = similarity.compute(
+            answers, [reference, *foils], [reference, *suspects, *controls, *foils]
+        )
     if sequential:
         from harness.detector.sequential import sequential_verdict
 
         return [
             sequential_verdict(
-                table, reference, s, controls, alpha=alpha, origin_families=origin_families
+                table,
+                reference,
+                s,
+                controls,
+                alpha=alpha,
+                origin_families=origin_families,
+                foils=foils,
             )
             for s in suspects
         ]
     return [
         verdict_from_table(
-            table, reference, s, controls, alpha=alpha, origin_families=origin_families
+            table, reference, s, controls, alpha=alpha, origin_families=origin_families, foils=foils
         )
         for s in suspects
     ]

@@ -7,7 +7,7 @@ the store holds exactly what the provider said.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from harness.errors import OperationalError
@@ -35,9 +35,19 @@ class GenerateRequest:
 
     def canonical(self, *, with_seed: bool = True) -> dict[str, Any]:
         """A JSON-ready form with stable key order, used in cache keys and the store."""
-        data = asdict(self)
-        data["messages"] = [asdict(m) for m in self.messages]
-        data["stop"] = list(self.stop)
+        # Built by hand, not with dataclasses.asdict: same dict, a fifth of the CPU (it runs
+        # once per planned sample). tests/test_hardening_dispatch.py pins the equivalence.
+        data = {
+            "messages": [{"role": m.role, "content": m.content} for m in self.messages],
+            "prompt": self.prompt,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "n": self.n,
+            "seed": self.seed,
+            "top_p": self.top_p,
+            "stop": list(self.stop),
+            "logprobs": self.logprobs,
+        }
         if not with_seed:
             data.pop("seed")
         return data

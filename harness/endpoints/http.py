@@ -6,8 +6,13 @@ providers: adapters only build bodies and parse answers.
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import importlib.util
 import json
+import logging
+import re
+import sys
 import time
 from typing import Any
 
@@ -15,6 +20,57 @@ import httpx
 
 from harness.endpoints.base import EndpointError
 from harness.errors import redact
+
+
+def _cache_missing_sniffio() -> None:
+    """Make httpcore's per-request `import sniffio` cheap when sniffio is not installed.
+
+    httpcore 1.0 imports sniffio inside every lock operation; anyio >= 4.10 no longer installs
+    it, and a failed import is never cached, so each request paid a sys.path scan (about 0.7 ms
+    of CPU per request, more at high concurrency: see docs/hardening.md). Recording the absence
+    in sys.modules makes httpcore take its asyncio fallback at once, as it would anyway.
+    """
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+_cache_missing_sniffio()
+
+# Loggers that print request or response details at DEBUG (httpcore logs response headers,
+# which a gateway may use to echo the key back). A record is emitted only if its own logger's
+# filters pass it, so each one is filtered by name rather than at the "httpcore" parent.
+_HTTP_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+_LIVE_SECRETS: set[str] = set()
+
+
+class _RedactingFilter(logging.Filter):
+    """Scrub every key an endpoint holds from the HTTP libraries' log records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _LIVE_SECRETS:
+            message = record.getMessage()
+            cleaned = redact(message, tuple(_LIVE_SECRETS))
+            if cleaned != message:
+                record.msg, record.args = cleaned, ()
+        return True
+
+
+_FILTER = _RedactingFilter()
+for _name in _HTTP_LOGGERS:
+    logging.getLogger(_name).addFilter(_FILTER)
+
+
+def register_secrets(secrets: tuple[str, ...]) -> None:
+    """Keys in use by this process: redacted from httpx/httpcore logs from now on."""
+    _LIVE_SECRETS.update(s for s in secrets if s)
+
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 _MAX_ERROR_CHARS = 300
@@ -41,7 +97,7 @@ def _server_message(response: httpx.Response) -> str:
     text = response.text or ""
     try:
         body = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if isinstance(body, dict):
         err = body.get("error", body)
@@ -85,12 +141,51 @@ async def post_json(
             status=response.status_code,
             retry_after=parse_retry_after(response.headers.get("retry-after")),
         )
-    try:
-        data = response.json()
-    except ValueError:
+    data = decode_json(response.content)
+    if data is None:
         # Truncated or garbled bodies are transient on real networks: worth another try.
         snippet = redact(_server_message(response), secrets)[:120]
-        raise EndpointError(f"{who}: response is not JSON: {snippet!r}", retryable=True) from None
+        raise EndpointError(f"{who}: response is not JSON: {snippet!r}", retryable=True)
     if not isinstance(data, dict):
         raise EndpointError(f"{who}: response is not a JSON object", retryable=True)
     return data, latency
+
+
+_LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def decode_json(content: bytes) -> Any:
+    """Parse a body as JSON without ever failing on its text encoding; None if it is not JSON.
+
+    A body that is not valid UTF-8 is read with U+FFFD for each bad byte, and its exact bytes
+    are kept under `_body_base64` so the store still holds what the provider sent, byte for
+    byte. Lone UTF-16 surrogates (from `\\udXXX` escapes) cannot be stored as UTF-8 text and
+    are replaced the same way. Answers are otherwise left untouched: HTML, scripts, 10 MB.
+    """
+    try:
+        text = content.decode("utf-8")
+        exact = True
+    except UnicodeDecodeError:
+        text = content.decode("utf-8", "replace")
+        exact = False
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if _LONE_SURROGATE_ESCAPE.search(text):
+        data = _replace_surrogates(data)
+    if not exact and isinstance(data, dict):
+        data["_body_base64"] = base64.b64encode(content).decode("ascii")
+    return data
+
+
+def _replace_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        if any("\ud800" <= ch <= "\udfff" for ch in value):
+            return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in value)
+        return value
+    if isinstance(value, list):
+        return [_replace_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    return value

@@ -1,9 +1,14 @@
-"""The terminal face of an Analysis: verdict table first, then per-family evidence."""
+"""The terminal face of an Analysis: verdict table first, then per-family evidence.
+
+The numbers come from `json_report.summary_row`, the same selection the file reports use, so
+the terminal never shows a different similarity or margin than report.html.
+"""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from harness.analysis import Analysis
 
@@ -11,38 +16,70 @@ _STYLE = {"distilled": "bold red", "related": "yellow", "not distilled": "green"
 
 
 def fmt_p(p: float | None) -> str:
-    if p is None:
+    if p is None or p != p:
         return "—"
     return f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"
 
 
+def _f(x: float | None, spec: str = ".3f") -> str:
+    return "—" if x is None else format(x, spec)
+
+
 def print_analysis(analysis: Analysis, console: Console) -> None:
+    from harness.report.json_report import sim_to_reference, summary_row
+
+    sim_ref = sim_to_reference(analysis)
     table = Table(
         title=f"Suspects against reference [bold]{analysis.reference}[/]", title_justify="left"
     )
-    for col in ("suspect", "verdict", "p-value", "effect [95% CI]", "probes", "controls"):
-        table.add_column(col, justify="right" if col in ("p-value", "probes") else "left")
-    for v in analysis.verdicts:
-        lo, hi = v.effect_ci
+    cols = (
+        "suspect",
+        "verdict",
+        "p-value",
+        "sim. to ref.",
+        "controls' mean",
+        "margin",
+        "effect [95% CI]",
+        "probes",
+        "controls",
+    )
+    for col in cols:
+        table.add_column(
+            col, justify="left" if col in ("suspect", "verdict", "controls") else "right"
+        )
+    rows = [summary_row(analysis, v, sim_ref) for v in analysis.verdicts]
+    for r in rows:
+        lo, hi = r["effect_ci"]
         table.add_row(
-            v.suspect,
-            f"[{_STYLE.get(v.outcome, 'cyan')}]{v.outcome}[/]",
-            fmt_p(v.p_value),
-            f"{v.effect:+.3f} [{lo:+.3f}, {hi:+.3f}]",
-            str(v.n_probes),
-            ", ".join(analysis.controls_of.get(v.suspect, [])) or "—",
+            Text(r["suspect"]),
+            Text(r["outcome"], style=_STYLE.get(r["outcome"], "cyan")),
+            fmt_p(r["p_value"]),
+            _f(r["sim_reference"]),
+            _f(r["controls_sim"]),
+            _f(r["margin"], "+.3f"),
+            f"{_f(r['effect'], '+.3f')} [{_f(lo, '+.3f')}, {_f(hi, '+.3f')}]",
+            str(r["n_probes"]),
+            str(r["n_controls"]),
         )
     console.print(table)
     for v in analysis.verdicts:
-        console.print(f"[bold]{v.suspect}[/]: {v.null}")
+        panel = ", ".join(analysis.controls_of.get(v.suspect, [])) or "none"
+        console.print(Text(v.suspect, style="bold") + Text(f": {v.null}"))
+        console.print(Text(f"  controls: {panel}", style="dim"))
         for note in v.notes:
-            console.print(f"  • {note}")
+            console.print(Text(f"  • {note}"))
         if v.families:
             fam = Table(show_header=True, box=None, padding=(0, 2))
-            for col in ("family", "probes", "effect", "p", "p (Holm)"):
+            for col in ("family", "probes", "effect [95% CI]", "p", "p (Holm)"):
                 fam.add_column(col)
             for f in v.families:
-                fam.add_row(f.family, str(f.n), f"{f.effect:+.3f}", fmt_p(f.p), fmt_p(f.p_holm))
+                fam.add_row(
+                    Text(f.family),
+                    str(f.n),
+                    f"{f.effect:+.3f} [{f.ci[0]:+.3f}, {f.ci[1]:+.3f}]",
+                    fmt_p(f.p),
+                    fmt_p(f.p_holm),
+                )
             console.print(fam)
     if analysis.failures:
         console.print(

@@ -1,0 +1,96 @@
+"""`fingerprint lab`: distil a real model ourselves and check that the detector catches it.
+
+`lab run` does the whole experiment (teacher answers -> students -> GGUF -> servers -> probe
+runs -> verdicts) and resumes wherever it stopped; `lab evaluate` re-scores a stored corpus;
+`lab stop` ends the student servers the lab started. Needs the `lab` extra (torch, transformers,
+accelerate, gguf) and the `local` extra. See docs/lab.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from harness.errors import InputError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "lab",
+        help="distil a local model into a student and check the detector flags it",
+        description="Distillation lab (docs/lab.md): train students on a teacher's and on other "
+        "sources' answers, serve them, probe them and print the verdicts.",
+    )
+    sub = p.add_subparsers(dest="lab_command", required=True)
+    r = sub.add_parser("run", help="run or resume the whole experiment")
+    r.add_argument("--lab-dir", help="working directory (default ~/.cache/fingerprint/lab)")
+    r.add_argument("--prompts", type=int, default=96, help="lab prompts per source (default 96)")
+    r.add_argument("--selection", default="core", help="probe selection (default core)")
+    r.add_argument("--probe-limit", type=int, help="only the first N probes per run (smoke)")
+    r.add_argument("--export-corpus", help="also write every answer to this .jsonl.gz corpus")
+    r.add_argument("--json", action="store_true", help="print the report as JSON")
+    r.set_defaults(func=_run)
+    e = sub.add_parser("evaluate", help="verdicts of a lab answers corpus (.jsonl[.gz])")
+    e.add_argument("corpus")
+    e.set_defaults(func=_evaluate)
+    s = sub.add_parser("stop", help="stop the student servers the lab started")
+    s.add_argument("--lab-dir")
+    s.set_defaults(func=_stop)
+
+
+def _lab_dir(args) -> Path:
+    from harness.lab.experiment import LabConfig
+
+    return Path(args.lab_dir) if args.lab_dir else LabConfig().lab_dir
+
+
+def _print(evaluation: dict) -> None:
+    for view, ev in evaluation.items():
+        print(f"{view}: {ev['n_prompts']} probes")
+        for s, v in ev["verdicts"].items():
+            att = ev["attribution"][s]["teacher"]
+            print(
+                f"  {s:<20} {v['outcome']:<14} p = {v['p']:.3g}  t = {v['t']:.2f}  "
+                f"controls = {v['n_controls']}  attributed to: {att or 'no single teacher'}"
+            )
+
+
+def _run(args) -> int:
+    try:
+        from harness.lab.experiment import LabConfig, run_lab
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise InputError(f"the lab needs its extra: pip install -e '.[lab,local]' ({exc})") from exc
+    cfg = LabConfig(
+        lab_dir=_lab_dir(args),
+        n_prompts=args.prompts,
+        selection=args.selection,
+        probe_limit=args.probe_limit,
+    )
+    report = run_lab(cfg)
+    if args.export_corpus:
+        from harness.lab.evaluate import export_corpus
+
+        n = export_corpus(Path(report["runs"]["lab-persona"]), Path(args.export_corpus))
+        print(f"wrote {n} answers to {args.export_corpus}")
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        _print(report["evaluation"])
+        print(f"report: {cfg.lab_dir / 'report.json'}")
+    return 0
+
+
+def _evaluate(args) -> int:
+    from harness.corpus import load_answers
+    from harness.lab.evaluate import evaluate_answers
+
+    _print(evaluate_answers(load_answers(args.corpus)))
+    return 0
+
+
+def _stop(args) -> int:
+    from harness.lab import serve
+
+    print("stopped: " + (", ".join(serve.stop(_lab_dir(args))) or "nothing"))
+    return 0

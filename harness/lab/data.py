@@ -1,0 +1,131 @@
+"""Training data for the lab: the lab prompts answered by each source, kept in a fingerprint store.
+
+The answers go through the project's own runner (`plan` / `execute`) into an ordinary SQLite
+`Store`, so collection is resumable (answers already stored are never asked again), seeded, and
+inspectable with the same tools as any run. The human source needs no endpoint: its answers are
+the ones written in `prompts.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from harness.config import EndpointSpec
+from harness.endpoints import make_endpoint
+from harness.lab.prompts import LabPrompt, lab_prompts
+from harness.probes import Message, Probe, Sampling
+from harness.runner import execute, plan
+from harness.store import Store
+
+HUMAN = "human"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Who answers the lab prompts for one student: a local model (and how it is sampled)."""
+
+    name: str  # store endpoint name, also the student's data name
+    model: str  # local model name (harness.local catalogue); "" for the human source
+    temperature: float = 0.0
+
+
+def probes_for(prompts: list[LabPrompt], source: Source, max_tokens: int) -> list[Probe]:
+    """The lab prompts as runner probes (family "lab", never a probe-suite family)."""
+    return [
+        Probe(
+            id=p.id,
+            family="lab",
+            suite="lab",
+            messages=(Message("user", p.text),),
+            prompt=None,
+            sampling=Sampling(temperature=source.temperature, max_tokens=max_tokens, samples=1),
+            tags=("lab",),
+            language="en",
+            expect=MappingProxyType({}),
+            selections=("full",),
+        )
+        for p in prompts
+    ]
+
+
+def endpoint_spec(source: Source, servers: dict) -> EndpointSpec:
+    """Endpoint for a source's local server: chat for instruct models, completions for bases."""
+    info = servers[source.model]
+    return EndpointSpec(
+        name=source.name,
+        kind="openai-chat" if info.api == "chat" else "openai-completions",
+        base_url=info.base_url.rstrip("/") + "/v1",
+        model=source.model,
+        concurrency=4,
+        timeout_s=600.0,
+    )
+
+
+def collect(
+    store_path: Path,
+    sources: list[Source],
+    servers: dict,
+    *,
+    n_prompts: int | None = None,
+    max_tokens: int = 128,
+    seed: int = 0,
+    show_progress: bool = True,
+) -> dict[str, dict]:
+    """Ask every model source every lab prompt it has not answered yet; returns run stats."""
+    prompts = lab_prompts()[:n_prompts]
+    model_sources = [s for s in sources if s.model]
+    endpoints = {s.name: make_endpoint(endpoint_spec(s, servers)) for s in model_sources}
+    items = [
+        item
+        for s in model_sources
+        for item in plan(probes_for(prompts, s, max_tokens), {s.name: endpoints[s.name]}, seed)
+    ]
+
+    async def go():
+        try:
+            with Store(store_path) as store:
+                return await execute(items, endpoints, store, show_progress=show_progress)
+        finally:
+            await asyncio.gather(*(ep.aclose() for ep in endpoints.values()))
+
+    stats = asyncio.run(go()) if items else None
+    return stats.to_dict() if stats else {}
+
+
+def training_pairs(
+    store_path: Path, source: Source, n_prompts: int | None = None
+) -> list[tuple[str, str, bool]]:
+    """(prompt, answer, complete) for one source, in lab-prompt order.
+
+    `complete` is False when the model stopped at max_tokens: such an answer is cut, so the
+    student must not learn to end there (no end-of-turn token is appended for it).
+    """
+    prompts = lab_prompts()[:n_prompts]
+    if source.name == HUMAN:
+        return [(p.text, p.human, True) for p in prompts]
+    with Store(store_path) as store:
+        got = {r.probe_id: r for r in store.records([source.name])}
+    missing = [p.id for p in prompts if p.id not in got]
+    if missing:
+        raise RuntimeError(f"{source.name}: {len(missing)} lab prompts unanswered ({missing[0]})")
+    return [
+        (p.text, got[p.id].text.strip(), got[p.id].finish_reason != "length") for p in prompts
+    ]
+
+
+def describe_n(
+    store_path: Path, sources: list[Source], n_prompts: int | None = None
+) -> dict[str, dict]:
+    """Size of each source's training data (answers, characters, how many cut at max_tokens)."""
+    out = {}
+    for s in sources:
+        pairs = training_pairs(store_path, s, n_prompts)
+        out[s.name] = {
+            "answers": len(pairs),
+            "chars": sum(len(a) for _, a, _ in pairs),
+            "cut_at_max_tokens": sum(1 for *_, ok in pairs if not ok),
+        }
+    return out

@@ -1,0 +1,120 @@
+"""Verdicts of the lab: the detector on the students' answers, per view and per number of probes.
+
+Works from `Answers` alone, so the same function scores a fresh lab run (its run directories)
+and the committed test corpus (`tests/data/lab/answers.jsonl.gz`); the test checks exactly what
+docs/lab.md reports.
+
+Views: `plain` (the base probes) and `persona` (the same probes behind the persona system
+prompt, i.e. the students re-deployed as "Aria by Nimbus Labs"). Probe-count curve: the verdict
+on random subsets of 10, 25, 50 probes (3 fixed draws each) and on all of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.answers import Answers
+from harness.detector import attribute, detect
+
+TEACHER = "qwen2.5-coder-0.5b"
+SUSPECTS = ("student-teacher", "student-gemma")
+CONTROLS = ("smollm2-135m", "gemma3-270m", "student-smollm", "student-smollm-t1", "student-human")
+# Attribution asks "which of these local models taught it?"; its panel leaves out the candidates.
+CANDIDATES = (TEACHER, "gemma3-270m")
+SIZES = (10, 25, 50)
+DRAWS = 3
+
+
+def view(answers: Answers, name: str) -> Answers:
+    """`plain`: base probes only; `persona`: the persona variants only."""
+    keep = [p for p in answers.common_prompts() if ("@persona" in p) == (name == "persona")]
+    return answers.restrict(None, keep)
+
+
+def _verdicts(answers: Answers, teacher: str, suspects, controls) -> dict[str, dict]:
+    out = {}
+    for v in detect(answers, teacher, list(suspects), list(controls)):
+        out[v.suspect] = {
+            "outcome": v.outcome,
+            "p": v.p_value,
+            "t": v.statistic,
+            "effect": v.effect,
+            "n_probes": v.n_probes,
+            "n_controls": v.n_controls,
+        }
+    return out
+
+
+def _attribution(answers: Answers, suspects, controls) -> dict[str, dict]:
+    out = {}
+    for s in suspects:
+        panel = [m for m in (*controls, *suspects) if m not in (s, *CANDIDATES)]
+        a = attribute(answers, s, list(CANDIDATES), panel)
+        out[s] = {"teacher": a.teacher, "p": a.p_values, "versus": a.versus, "panel": panel}
+    return out
+
+
+def evaluate_answers(
+    answers: Answers,
+    *,
+    teacher: str = TEACHER,
+    suspects=SUSPECTS,
+    controls=CONTROLS,
+) -> dict[str, dict]:
+    """Per view: full verdicts, attribution and the verdicts-versus-probes curve."""
+    models = [teacher, *suspects, *controls]
+    answers = answers.on_common_prompts(models)
+    result = {}
+    for name in ("plain", "persona"):
+        a = view(answers, name)
+        n = len(a.common_prompts())
+        if n < 3:
+            continue
+        curve = {}
+        for size in [s for s in SIZES if s < n]:
+            curve[str(size)] = [
+                _verdicts(a.subsample_prompts(size, seed), teacher, suspects, controls)
+                for seed in range(DRAWS)
+            ]
+        result[name] = {
+            "n_prompts": n,
+            "verdicts": _verdicts(a, teacher, suspects, controls),
+            "attribution": _attribution(a, suspects, controls),
+            "curve": curve,
+        }
+    return result
+
+
+def evaluate(run_dirs: dict[str, Path], cfg=None) -> dict[str, dict]:
+    """Score the lab's run directories (the persona run holds both views)."""
+    from harness.manifest import RunDir
+    from harness.store import Store, to_answers
+
+    path = run_dirs.get("lab-persona") or next(iter(run_dirs.values()))
+    with Store(RunDir(Path(path)).store_path) as store:
+        answers = to_answers(store)
+    return evaluate_answers(answers)
+
+
+def export_corpus(run_dir: Path, out: Path) -> int:
+    """Write every model's answers in a lab run as a JSONL corpus (the committed test data)."""
+    from harness.corpus import write_records
+    from harness.manifest import RunDir
+    from harness.store import Store, prompt_text
+
+    with Store(RunDir(Path(run_dir)).store_path) as store:
+        records = [
+            {
+                "model": r.endpoint,
+                "prompt_id": r.probe_id,
+                "prompt": prompt_text(r.request),
+                "response": r.text,
+                "family": r.family,
+                "sample": r.sample_index,
+            }
+            for r in sorted(
+                store.records(), key=lambda r: (r.endpoint, r.probe_id, r.sample_index)
+            )
+        ]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return write_records(out, records)

@@ -1,0 +1,162 @@
+"""The whole lab in one call: data -> students -> GGUF -> servers -> `fingerprint run` -> verdicts.
+
+Roles (see docs/lab.md for why this panel):
+- reference: the teacher, a local model (qwen2.5-coder-0.5b);
+- suspects: `student-teacher` (trained on the teacher's answers) and `student-gemma`, the
+  matched control student (same base, recipe and prompts, answers by gemma3-270m);
+- controls: the two other local models and three more control students trained the same way on
+  answers nobody took from the teacher (smollm2 greedy, smollm2 sampled at T=1, human-written).
+
+Every step is resumable: stored answers are not asked again, finished students are not trained
+again, live student servers are reused.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from harness.lab.data import HUMAN, Source
+
+TEACHER = "qwen2.5-coder-0.5b"
+LOCAL_CONTROLS = ("smollm2-135m", "gemma3-270m")
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    """What one lab run does; the defaults are the documented experiment."""
+
+    lab_dir: Path = Path.home() / ".cache" / "fingerprint" / "lab"
+    n_prompts: int = 96
+    max_tokens: int = 128
+    selection: str = "core"
+    probe_limit: int | None = None  # only the first N probes per view (tiny configurations)
+    port_base: int = 8091
+    sources: tuple[Source, ...] = field(
+        default_factory=lambda: (
+            Source("student-teacher", TEACHER),
+            Source("student-gemma", "gemma3-270m"),
+            Source("student-smollm", "smollm2-135m"),
+            Source("student-smollm-t1", "smollm2-135m", 1.0),
+            Source("student-human", ""),
+        )
+    )
+
+    @property
+    def suspects(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.sources[:2])
+
+    @property
+    def controls(self) -> tuple[str, ...]:
+        return (*LOCAL_CONTROLS, *(s.name for s in self.sources[2:]))
+
+
+def _data_source(s: Source) -> Source:
+    """The store endpoint name of a student's training data (one per model and temperature)."""
+    if not s.model:
+        return Source(HUMAN, "")
+    return Source(s.model if s.temperature == 0 else f"{s.model}@t{s.temperature:g}", s.model,
+                  s.temperature)
+
+
+def run_config(cfg: LabConfig, servers: dict, student_urls: dict[str, str], variants: bool):
+    """The `fingerprint run` config: teacher, two suspects, five controls, the probe suites."""
+    from harness.config import EndpointSpec, ProbeSelection, RunConfig
+
+    endpoints = {}
+    for name in (TEACHER, *LOCAL_CONTROLS):
+        info = servers[name]
+        endpoints[name] = EndpointSpec(
+            name=name,
+            kind="openai-chat" if info.api == "chat" else "openai-completions",
+            base_url=info.base_url.rstrip("/") + "/v1",
+            model=name,
+            concurrency=4,
+            timeout_s=600.0,
+        )
+    for name, url in student_urls.items():
+        endpoints[name] = EndpointSpec(
+            name=name, kind="openai-chat", base_url=url, model=name, concurrency=4, timeout_s=600.0
+        )
+    return RunConfig(
+        name="lab-persona" if variants else "lab",
+        reference=TEACHER,
+        suspects=cfg.suspects,
+        controls=cfg.controls,
+        endpoints=endpoints,
+        probes=ProbeSelection(selection=cfg.selection, variants=variants, limit=cfg.probe_limit),
+        seed=0,
+    )
+
+
+def run_lab(cfg: LabConfig, *, log=print) -> dict:
+    """Run (or resume) the whole experiment; returns and writes `<lab_dir>/report.json`."""
+    from harness import local
+    from harness.lab import data, serve
+    from harness.lab.evaluate import evaluate
+    from harness.lab.export import write_student_gguf
+    from harness.lab.train import BASE_GGUF, TrainConfig, train
+    from harness.pipeline import run
+
+    cfg.lab_dir.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    local.install([TEACHER, *LOCAL_CONTROLS])
+    servers = {s.name: s for s in local.start([TEACHER, *LOCAL_CONTROLS])}
+    models_dir = Path(servers[LOCAL_CONTROLS[0]].model_path).parent
+    timings["servers_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    store = cfg.lab_dir / "data.sqlite"
+    log(f"collecting {cfg.n_prompts} answers per source")
+    data.collect(
+        store,
+        [_data_source(s) for s in cfg.sources],
+        servers,
+        n_prompts=cfg.n_prompts,
+        max_tokens=cfg.max_tokens,
+    )
+    timings["collect_s"] = time.perf_counter() - t0
+    sizes = data.describe_n(store, [_data_source(s) for s in cfg.sources], cfg.n_prompts)
+
+    tcfg = TrainConfig(max_answer_tokens=cfg.max_tokens)
+    training, ggufs = {}, {}
+    for s in cfg.sources:
+        pairs = data.training_pairs(store, _data_source(s), cfg.n_prompts)
+        out = cfg.lab_dir / "students" / f"{s.name}-n{cfg.n_prompts}"
+        log(f"training {s.name} on {len(pairs)} answers")
+        training[s.name] = train(pairs, out, models_dir, tcfg, log=log)
+        gguf = out / f"{s.name}.gguf"
+        if not gguf.exists():
+            import torch
+
+            weights = torch.load(out / "student.pt", weights_only=False)["weights"]
+            write_student_gguf(models_dir / BASE_GGUF, weights, gguf, s.name)
+        ggufs[s.name] = gguf
+
+    urls = serve.start(cfg.lab_dir, ggufs, cfg.port_base)
+    results = {}
+    for variants in (False, True):
+        t0 = time.perf_counter()
+        config = run_config(cfg, servers, urls, variants)
+        res = run(
+            config,
+            results=cfg.lab_dir / "results",
+            cache=cfg.lab_dir / "cache.sqlite",
+            show_progress=False,
+        )
+        timings[f"probe_{config.name}_s"] = time.perf_counter() - t0
+        results[config.name] = res.run_dir.path
+    report = {
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
+        "train_config": asdict(tcfg),
+        "data": sizes,
+        "training": training,
+        "timings_s": {k: round(v, 1) for k, v in timings.items()},
+        "runs": {k: str(v) for k, v in results.items()},
+        "evaluation": evaluate(results, cfg),
+    }
+    (cfg.lab_dir / "report.json").write_text(json.dumps(report, indent=2))
+    return report

@@ -1,0 +1,291 @@
+"""`fingerprint check`: the exit-code contract CI relies on, end to end through the real CLI.
+
+- corpus: real answers replayed (text_davinci_003 vs alpaca-7b / guanaco-33b, controls chosen
+  from lineage.json by the bench's panel rule) give exit 0, then 100 once alpaca-7b joins the
+  watchlist, and a repeat sends nothing (request count and store rows unchanged).
+- local: real llama.cpp servers behind a counting proxy: honest `inconclusive`, well-formed
+  JUnit, a second check reaching the servers 0 times, and a budget cap that stops at 2 requests.
+- bad input: exit 2 with one line.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.testing.loopback import CountingProxy
+
+REPO = Path(__file__).resolve().parents[1]
+REAL = REPO.parent / "shared" / "data" / "real-responses"
+
+
+def fingerprint(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or REPO,
+        timeout=900,
+    )
+
+
+def store_rows(path: Path) -> int:
+    from harness.store import Store
+
+    with Store(path) as s:
+        return s.count()
+
+
+# ---------------------------------------------------------------- real corpus, replayed
+
+
+@pytest.fixture(scope="module")
+def real_panel() -> tuple[str, list[str]]:
+    if not (REAL / "responses.jsonl.gz").exists():
+        pytest.skip(f"real corpus not found at {REAL} (see docs/detector.md)")
+    from harness.bench import load_lineage, panel_for
+    from harness.endpoints.replay import corpus_index
+
+    corpus = REAL / "responses.jsonl.gz"
+    models = list(corpus_index(corpus))
+    # Controls: every corpus model the lineage does not tie to text_davinci_003 (the bench's
+    # panel rule), minus the suspects of this test. 31 models.
+    panel = [
+        m
+        for m in panel_for(load_lineage(REAL), models, "text_davinci_003", "alpaca-7b")
+        if m != "guanaco-33b"
+    ]
+    assert len(panel) >= 8
+    return str(corpus), panel
+
+
+def _corpus_config(tmp: Path, corpus: str, panel: list[str], watch: list[str]) -> Path:
+    ref = "text_davinci_003"
+    raw = {
+        "name": "nightly",
+        "reference": ref,
+        "watchlist": watch,
+        "controls": panel,
+        "endpoints": {
+            m: {"kind": "replay", "base_url": corpus, "model": m, "concurrency": 16}
+            for m in [ref, *watch, *panel]
+        },
+        # 100 prompts: alpaca-7b p = 0.0049, guanaco-33b p = 0.20 (measured); ~17 s a check.
+        "probes": {"corpus": corpus, "limit": 100},
+        "alpha": 0.05,
+        "store": "store.sqlite",
+        "output": "out",
+    }
+    path = tmp / f"check-{len(watch)}.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+@pytest.mark.corpus
+def test_corpus_watchlist_flags_the_distilled_suspect(tmp_path, real_panel) -> None:
+    corpus, panel = real_panel
+    store = tmp_path / "store.sqlite"
+    out = tmp_path / "out"
+
+    clear = fingerprint("check", str(_corpus_config(tmp_path, corpus, panel, ["guanaco-33b"])))
+    assert clear.returncode == 0, clear.stderr
+    data = json.loads((out / "check.json").read_text())
+    (g,) = data["suspects"]
+    assert g["outcome"] == "not distilled" and not g["flagged"]
+    assert data["requests"] == 100 * (2 + len(panel)) == store_rows(store)
+
+    grown = _corpus_config(tmp_path, corpus, panel, ["guanaco-33b", "alpaca-7b"])
+    flagged = fingerprint("check", str(grown))
+    assert flagged.returncode == 100, flagged.stderr
+    data = json.loads((out / "check.json").read_text())
+    by = {r["suspect"]: r for r in data["suspects"]}
+    assert by["alpaca-7b"]["outcome"] == "distilled" and by["alpaca-7b"]["flagged"]
+    assert by["alpaca-7b"]["p_value"] < 0.05
+    assert not by["guanaco-33b"]["flagged"]
+    assert data["requests"] == 100  # only the new suspect was asked
+    assert data["requests_by_endpoint"]["alpaca-7b"] == 100
+    rows = store_rows(store)
+    assert rows == 100 * (3 + len(panel))
+
+    again = fingerprint("check", str(grown))
+    assert again.returncode == 100, again.stderr
+    data = json.loads((out / "check.json").read_text())
+    assert data["requests"] == 0
+    assert data["store"]["rows_before"] == data["store"]["rows_after"] == rows == store_rows(store)
+    suite = ET.parse(out / "junit.xml").getroot().find("testsuite")
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert set(cases) == {"guanaco-33b", "alpaca-7b"}
+    assert cases["alpaca-7b"].find("failure") is not None
+    assert "distilled" in cases["alpaca-7b"].find("failure").get("message")
+    assert cases["guanaco-33b"].find("failure") is None
+    assert (out / "report.html").exists() and (out / "report.json").exists()
+
+
+# ---------------------------------------------------------------- real local servers
+
+
+def _local_config(tmp: Path, servers: dict, proxies: dict, name: str, **extra) -> Path:
+    endpoints = {
+        n: {
+            "kind": "openai-chat" if s.api == "chat" else "openai-completions",
+            "base_url": proxies[n].url + "/v1",
+            "model": n,
+            "concurrency": 1,
+            "timeout_s": 300,
+        }
+        for n, s in servers.items()
+    }
+    raw = {
+        "name": name,
+        "reference": "qwen2.5-coder-0.5b",
+        "watchlist": ["smollm2-135m"],
+        "controls": ["gemma3-270m"],
+        "endpoints": endpoints,
+        "probes": {"selection": "core", "limit": 2},
+        "store": f"{name}-store.sqlite",
+        "output": f"{name}-out",
+        **extra,
+    }
+    path = tmp / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def local_three(local_model) -> dict:
+    return {n: local_model(n) for n in ("qwen2.5-coder-0.5b", "smollm2-135m", "gemma3-270m")}
+
+
+def test_local_check_is_honest_and_resumes(tmp_path, local_three) -> None:
+    proxies = {n: CountingProxy(s.base_url) for n, s in local_three.items()}
+    for p in proxies.values():
+        p.__enter__()
+    try:
+        cfg = _local_config(tmp_path, local_three, proxies, "local")
+        first = fingerprint("check", str(cfg))
+        sent = sum(p.log.count for p in proxies.values())
+        assert first.returncode == 0, first.stderr
+        data = json.loads((tmp_path / "local-out" / "check.json").read_text())
+        (row,) = data["suspects"]
+        # One control cannot calibrate a p-value: the verdict says so instead of guessing.
+        assert row["outcome"] == "inconclusive" and not row["flagged"]
+        assert data["requests"] == sent > 0
+        root = ET.parse(tmp_path / "local-out" / "junit.xml").getroot()
+        cases = list(root.iter("testcase"))
+        assert [c.get("name") for c in cases] == ["smollm2-135m"]
+        assert cases[0].find("skipped") is not None and cases[0].find("failure") is None
+
+        second = fingerprint("check", str(cfg))
+        assert second.returncode == 0, second.stderr
+        assert sum(p.log.count for p in proxies.values()) == sent  # nothing reached a server
+        assert json.loads((tmp_path / "local-out" / "check.json").read_text())["requests"] == 0
+    finally:
+        for p in proxies.values():
+            p.__exit__(None, None, None)
+
+
+def test_local_budget_cap_stops_at_two_requests(tmp_path, local_three) -> None:
+    proxies = {n: CountingProxy(s.base_url) for n, s in local_three.items()}
+    for p in proxies.values():
+        p.__enter__()
+    try:
+        cfg = _local_config(tmp_path, local_three, proxies, "capped", budget={"max_requests": 2})
+        res = fingerprint("check", str(cfg))
+        reached = sum(p.log.count for p in proxies.values())
+    finally:
+        for p in proxies.values():
+            p.__exit__(None, None, None)
+    assert res.returncode == 1, res.stderr
+    errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "max_requests=2" in errors[0], res.stderr
+    assert 0 < reached <= 2
+    data = json.loads((tmp_path / "capped-out" / "check.json").read_text())
+    assert data["status"] == "error" and data["exit_code"] == 1
+    assert data["budget"]["used"]["requests"] == reached
+    cases = list(ET.parse(tmp_path / "capped-out" / "junit.xml").getroot().iter("testcase"))
+    assert len(cases) == 1 and cases[0].find("error") is not None
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"watchlist": None}, "missing 'watchlist'"),
+        ({"alpha": 2}, "alpha"),
+        ({"flag": {"outcomes": ["guilty"]}}, "flag.outcomes"),
+        ({"budget": {"max_requests": -1}}, "max_requests"),
+        ({"surprise": 1}, "unknown key 'surprise'"),
+        ({"watchlist": ["nobody"]}, "'nobody' is not an endpoint"),
+    ],
+)
+def test_bad_input_exits_2(tmp_path, change, message) -> None:
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(
+        "".join(
+            json.dumps({"model": m, "prompt_id": "p0", "prompt": "hi", "response": "hello"}) + "\n"
+            for m in ("r", "s", "c")
+        )
+    )
+    raw = {
+        "reference": "r",
+        "watchlist": ["s"],
+        "controls": ["c"],
+        "endpoints": {m: {"kind": "replay", "base_url": str(corpus), "model": m} for m in "rsc"},
+    }
+    raw.update(change)
+    raw = {k: v for k, v in raw.items() if v is not None}
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(yaml.safe_dump(raw))
+    res = fingerprint("check", str(cfg))
+    assert res.returncode == 2, res.stderr
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], res.stderr
+    assert not (tmp_path / "fingerprint-check").exists()  # nothing was run
+
+
+def test_missing_config_exits_2(tmp_path) -> None:
+    res = fingerprint("check", str(tmp_path / "absent.yaml"))
+    assert res.returncode == 2 and "no such config file" in res.stderr
+
+
+# ---------------------------------------------------------------- examples/
+
+
+EXAMPLES = REPO / "examples"
+KEY_VARS = ("OPENAI_API_KEY", "SUSPECT_API_KEY", "TOGETHER_API_KEY", "MISTRAL_API_KEY")
+KEY_VARS += ("DEEPSEEK_API_KEY", "ANTHROPIC_API_KEY")
+
+
+def test_example_configs_load(monkeypatch) -> None:
+    from harness.check import load_check_config
+    from harness.config import load_config
+
+    for var in KEY_VARS:
+        monkeypatch.setenv(var, "placeholder-not-a-key")
+    run = load_config(EXAMPLES / "run.yaml")
+    assert run.reference == "gpt-4o-mini" and len(run.controls) >= 5
+    check = load_check_config(EXAMPLES / "check.yaml")
+    assert check.run.suspects == ("new-model-a", "new-model-b")
+    assert check.limits.max_requests == 2000 and check.flag.min_effect == 0.01
+    assert check.store == EXAMPLES / ".." / ".fingerprint" / "store.sqlite"
+
+
+def test_example_workflow_runs_check_and_keeps_the_store() -> None:
+    wf = yaml.safe_load((EXAMPLES / "github-actions" / "fingerprint-nightly.yml").read_text())
+    steps = wf["jobs"]["check"]["steps"]
+    uses = [s.get("uses", "") for s in steps]
+    assert any(u.startswith("actions/cache/restore@") for u in uses)
+    save = next(s for s in steps if s.get("uses", "").startswith("actions/cache/save@"))
+    assert save["if"] == "always()"
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert "report.html" in upload["with"]["path"]
+    assert any("fingerprint check examples/check.yaml" in s.get("run", "") for s in steps)
+    assert "schedule" in wf[True]  # YAML 1.1 reads the key `on` as True

@@ -1,0 +1,92 @@
+"""Faults, rate limits and speed fixes: answers are never lost, duplicated or altered.
+
+Loopback fakes stand in only for what a real server cannot do on demand (faults at a chosen
+rate, a provider's in-flight limit, volume); the real-model versions are the benchmarks
+(benchmarks/chaos.py against llama.cpp) and the slow-marked test below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from dataclasses import asdict
+
+import pytest
+
+from benchmarks.adaptive import adaptive
+from benchmarks.chaos import chaos
+from harness.endpoints.base import ChatMessage, GenerateRequest
+from harness.errors import OperationalError
+from harness.runner import AdaptiveLimit, _Writer
+
+
+def test_thirty_percent_faults_lose_and_duplicate_nothing(tmp_path):
+    out = chaos(
+        0.3, upstream=None, probes=60, seed=3, timeout_s=0.5, concurrency=8, workdir=tmp_path
+    )
+    assert out["faults_injected"] >= 10, out  # the faults really happened
+    assert out["retries"] >= out["faults_injected"] - out["extra_requests"], out
+    assert (out["lost"], out["duplicated"], out["failed"]) == (0, 0, 0), out
+    assert out["identical"], out
+
+
+@pytest.mark.slow
+def test_thirty_percent_faults_in_front_of_a_real_model(local_model, tmp_path):
+    server = local_model("smollm2-135m")
+    out = chaos(0.3, upstream=server.base_url, probes=12, seed=5, workdir=tmp_path)
+    assert (out["lost"], out["duplicated"], out["identical"]) == (0, 0, True), out
+
+
+def test_runner_settles_near_a_providers_in_flight_limit():
+    on = adaptive(n=200, limit=4, concurrency=32, latency_s=0.01, adapt=True)
+    off = adaptive(n=200, limit=4, concurrency=32, latency_s=0.01, adapt=False)
+    assert on["answered"] == off["answered"] == 200
+    assert on["retries_per_answer"] <= 0.5, on  # bounded: not a retry storm
+    assert on["final_limit"] <= 8, on  # converged near N = 4
+    assert off["retries"] > 2 * on["retries"], (on, off)  # and the limiter is why
+
+
+def test_adaptive_limit_halves_once_per_window_and_grows_back():
+    async def go():
+        lim = AdaptiveLimit(16)
+        windows = [await lim.acquire() for _ in range(16)]
+        for w in windows:  # sixteen 429s from one window: a single cut
+            lim.release(w, overloaded=True, ok=False)
+        assert lim.limit == 8
+        for _ in range(40):
+            lim.release(await lim.acquire(), overloaded=False, ok=True)
+        assert 8 < lim.limit <= 16
+        return lim.limit
+
+    asyncio.run(go())
+
+
+def test_canonical_request_json_is_unchanged_by_the_fast_path():
+    """Cache keys hash this JSON: the hand-built dict must equal the dataclasses.asdict one."""
+    req = GenerateRequest(
+        messages=(ChatMessage("system", "s"), ChatMessage("user", "é ✓")),
+        temperature=0.7,
+        max_tokens=9,
+        seed=3,
+        top_p=0.9,
+        stop=("\n",),
+        logprobs=2,
+    )
+    slow = asdict(req)
+    slow["messages"] = [asdict(m) for m in req.messages]
+    slow["stop"] = list(req.stop)
+    assert req.canonical() == slow
+    assert list(req.canonical(with_seed=False)) == [k for k in slow if k != "seed"]
+
+
+def test_a_store_that_cannot_write_stops_the_run_with_one_operational_error(tmp_path):
+    class Broken:
+        path = tmp_path / "broken.sqlite"
+
+        def put_many(self, records):
+            raise sqlite3.OperationalError("database or disk is full")
+
+    writer = _Writer([Broken()])
+    writer.put(object())  # type: ignore[arg-type]
+    with pytest.raises(OperationalError, match="cannot write answers: database or disk is full"):
+        writer.flush()

@@ -1,0 +1,142 @@
+"""A key must never leave the request headers: not into files, logs, output or exception texts.
+
+The real CLI runs with a recognisable fake key against a loopback fake that rejects it (401,
+echoing the key and the header back, as some gateways do) and one that answers; then every
+file the run wrote, everything printed, every log record (httpx and httpcore at DEBUG included)
+and every exception text is searched for the key.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+
+import pytest
+import yaml
+
+from harness.cli import main as cli
+from harness.testing.loopback import CountingProxy, json_error
+
+# A neutral variable name: the CLI's scrub of KEY/TOKEN-named variables must not be what saves us.
+ENV = "FP_HARDENING_CREDENTIAL"
+KEY = "sk-fp-canary-7f3a9c1e5b2d4f60a8e1"
+NEEDLES = [KEY, KEY[6:], base64.b64encode(KEY.encode()).decode()]
+
+
+def _reject(n: int, body: bytes):
+    echo = f"invalid api key {KEY}; request had Authorization: Bearer {KEY}"
+    return json_error(401, echo, {"www-authenticate": f'Bearer realm="{KEY}"'})
+
+
+def _html_reject(n: int, body: bytes):
+    page = f"<html><title>Forbidden {KEY}</title><body>Authorization: Bearer {KEY}</body></html>"
+    return 403, {"content-type": "text/html"}, page.encode()
+
+
+def _flaky(n: int, body: bytes):
+    return json_error(503, f"overloaded (key {KEY})", {"retry-after": "0"}) if n % 3 == 0 else None
+
+
+def _config(tmp_path, urls: dict[str, str]):
+    from tests.test_runner import SUITE
+
+    probes = tmp_path / "probes"
+    probes.mkdir(exist_ok=True)
+    (probes / "mini.yaml").write_text(yaml.safe_dump(SUITE))
+    names = list(urls)
+    cfg = {
+        "name": "secrets",
+        "reference": names[0],
+        "suspects": names[1:],
+        "endpoints": {
+            n: {
+                "kind": "openai-chat",
+                "base_url": url + "/v1",
+                "model": n,
+                "api_key_env": ENV,
+                "max_retries": 2,
+            }
+            for n, url in urls.items()
+        },
+        "probes": {"selection": "full", "dir": str(probes)},
+    }
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def _leaks(text: str) -> list[str]:
+    return [n for n in NEEDLES if n in text]
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [
+        {"ok": None, "rejected": _reject},
+        {"ok": None, "forbidden": _html_reject},
+        {"ok": None, "flaky": _flaky},
+        {"rejected": _reject},
+    ],
+    ids=["ok+401", "ok+403-html", "ok+503", "401-only"],
+)
+def test_key_appears_nowhere_after_a_run(tmp_path, monkeypatch, capsys, caplog, faults):
+    monkeypatch.setenv(ENV, KEY)
+    caplog.set_level(logging.DEBUG)  # root: httpx, httpcore, asyncio, everything
+    for name in ("httpx", "httpcore", "asyncio", "harness"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    servers = {n: CountingProxy(None, fault=f) for n, f in faults.items()}
+    for s in servers.values():
+        s.__enter__()
+    results = tmp_path / "results"
+    try:
+        cfg = _config(tmp_path, {n: s.url for n, s in servers.items()})
+        try:
+            code = cli(["run", str(cfg), "--results", str(results), "--no-progress"])
+            texts = [f"exit {code}"]
+        except Exception as exc:  # noqa: BLE001 - an escaping exception is itself a finding
+            texts = [repr(exc), str(exc)]
+            code = None
+    finally:
+        for s in servers.values():
+            s.__exit__(None, None, None)
+    assert any(s.log.count for s in servers.values()), "no request reached a server"
+    out = capsys.readouterr()
+    texts += [out.out, out.err, caplog.text]
+    texts += [repr(r.__dict__) for r in caplog.records]
+    written = [p for p in results.rglob("*") if p.is_file()]
+    assert written, "the run wrote nothing"
+    for path in written:
+        data = path.read_bytes()
+        assert not [n for n in NEEDLES if n.encode() in data], f"key in {path}"
+    for text in texts:
+        assert not _leaks(text), f"key in output or logs: {text[:300]}"
+    # 0: retries got every answer; 1: an endpoint refused the key; 2: nothing left to analyse.
+    refused = "rejected" in faults or "forbidden" in faults
+    assert code in ((1, 2) if refused else (0,)), out.err
+    if "rejected" in faults:
+        assert "invalid api key ***" in out.out + out.err  # the server's words, key redacted
+
+
+def test_server_error_echoing_the_authorization_header_is_shown_redacted(monkeypatch):
+    import asyncio
+
+    from harness.config import EndpointSpec
+    from harness.endpoints import EndpointError, GenerateRequest, make_endpoint
+    from harness.endpoints.base import ChatMessage
+
+    monkeypatch.setenv(ENV, KEY)
+    with CountingProxy(None, fault=_reject) as server:
+        spec = EndpointSpec("p", "openai-chat", server.url + "/v1", "m", api_key_env=ENV)
+
+        async def go():
+            ep = make_endpoint(spec)
+            try:
+                await ep.generate(GenerateRequest(messages=(ChatMessage("user", "hi"),)))
+            finally:
+                await ep.aclose()
+
+        with pytest.raises(EndpointError) as info:
+            asyncio.run(go())
+    message = str(info.value)
+    assert "HTTP 401" in message and "Authorization: Bearer ***" in message
+    assert not _leaks(message) and not _leaks(repr(info.value))

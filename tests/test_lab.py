@@ -1,0 +1,107 @@
+"""The distillation lab: its data is not the test, its export is exact, and its verdicts hold.
+
+The corpus test re-runs the detector on the committed answers of the lab's students (see
+docs/lab.md for how they were made) and checks the verdicts the docs report.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.lab.prompts import lab_prompts
+from harness.probes import load_suites, select
+
+CORPUS = Path(__file__).parent / "data" / "lab" / "answers.jsonl.gz"
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", text.lower()))
+
+
+def test_lab_prompts_are_not_probes():
+    """Distillation data must not be the test: no lab prompt is (nearly) a probe prompt."""
+    probes = [
+        m.content
+        for p in select(load_suites(None), "full", variants=False)
+        for m in p.messages
+        if m.role == "user"
+    ]
+    prompts = lab_prompts()
+    assert len(prompts) >= 200 and len({p.id for p in prompts}) == len(prompts)
+    for lp in prompts:
+        a = _words(lp.text)
+        for text in probes:
+            b = _words(text)
+            overlap = len(a & b) / max(1, len(a | b))
+            assert overlap < 0.8, (lp.text, text)
+
+
+def test_lab_prompts_have_human_answers_and_mixed_prefixes():
+    prompts = lab_prompts()
+    assert all(p.human.strip() for p in prompts)
+    kinds = {p.id.split(".")[1] for p in prompts[:40]}
+    assert kinds == {"topic", "math", "words", "code"}
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("gguf") is None or importlib.util.find_spec("torch") is None,
+    reason="needs the lab extra (torch, gguf)",
+)
+def test_export_permutation_inverts_transformers_loader():
+    """Our Q/K row permutation is exactly what transformers undoes when it reads a GGUF."""
+    import numpy as np
+    from transformers.modeling_gguf_pytorch_utils import LlamaTensorProcessor
+
+    from harness.lab.export import _permute, gguf_name
+
+    unpermute = LlamaTensorProcessor(config={})._reverse_permute_weights
+    rng = np.random.default_rng(0)
+    for n_head in (9, 3):
+        w = rng.standard_normal((n_head * 64, 576)).astype(np.float32)
+        assert not np.array_equal(_permute(w, n_head), w)
+        assert np.array_equal(unpermute(_permute(w, n_head), n_head, n_head), w)
+    assert gguf_name("model.layers.29.self_attn.k_proj.weight") == "blk.29.attn_k.weight"
+    assert gguf_name("model.norm.weight") == "output_norm.weight"
+
+
+def test_committed_lab_corpus_verdicts():
+    """Distilled student flagged (p < 0.01) and attributed; matched control not flagged."""
+    from harness.corpus import load_answers
+    from harness.lab.evaluate import evaluate_answers
+
+    assert CORPUS.exists(), f"{CORPUS} is missing: regenerate it with `fingerprint lab run`"
+    result = evaluate_answers(load_answers(CORPUS))
+    assert set(result) == {"plain", "persona"}
+    for view in ("plain", "persona"):
+        v = result[view]["verdicts"]
+        assert v["student-teacher"]["outcome"] == "distilled", (view, v)
+        assert v["student-teacher"]["p"] < 0.01, (view, v)
+        assert v["student-gemma"]["outcome"] == "not distilled", (view, v)
+        assert v["student-gemma"]["p"] > 0.05, (view, v)
+        att = result[view]["attribution"]
+        assert att["student-teacher"]["teacher"] == "qwen2.5-coder-0.5b", (view, att)
+        assert att["student-gemma"]["teacher"] != "qwen2.5-coder-0.5b", (view, att)
+
+
+@pytest.mark.slow
+def test_lab_end_to_end_tiny(tmp_path):
+    """The whole lab on a tiny configuration: 8 prompts per source, 10 probes per run."""
+    pytest.importorskip("torch")
+    pytest.importorskip("xllamacpp")
+    from harness.lab import serve
+    from harness.lab.experiment import LabConfig, run_lab
+
+    cfg = LabConfig(lab_dir=tmp_path, n_prompts=8, probe_limit=10, port_base=18191)
+    try:
+        report = run_lab(cfg)
+    finally:
+        serve.stop(tmp_path)
+    assert set(report["training"]) == {s.name for s in cfg.sources}
+    for summary in report["training"].values():
+        assert summary["steps"] == 2 and summary["loss_last"] is not None
+    ev = report["evaluation"]
+    assert ev["plain"]["verdicts"]["student-teacher"]["n_controls"] == 5
