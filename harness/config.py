@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -146,23 +147,38 @@ def endpoint_from_dict(
         base_url = str(corpus.resolve())
     else:
         base_url = check_url(base_url, f"{where}.base_url")
+    api_key_env = raw.get("api_key_env")
+    if api_key_env is not None and (not isinstance(api_key_env, str) or not api_key_env):
+        raise InputError(f"{where}.api_key_env: expected the name of an environment variable")
     spec = EndpointSpec(
         name=name,
         kind=kind,
         base_url=base_url,
         model=_require(raw, "model", where),
-        api_key_env=raw.get("api_key_env"),
-        concurrency=int(raw.get("concurrency", 4)),
-        timeout_s=float(raw.get("timeout_s", 120.0)),
-        max_n=int(raw.get("max_n", 1)),
-        max_retries=int(raw.get("max_retries", 6)),
-        price_in=float(raw.get("price_in", 0.0)),
-        price_out=float(raw.get("price_out", 0.0)),
+        api_key_env=api_key_env,
+        concurrency=_number(raw, "concurrency", 4, where, integer=True, low=1),
+        timeout_s=_number(raw, "timeout_s", 120.0, where, low=1e-3),
+        max_n=_number(raw, "max_n", 1, where, integer=True, low=1),
+        max_retries=_number(raw, "max_retries", 6, where, integer=True, low=0),
+        price_in=_number(raw, "price_in", 0.0, where, low=0),
+        price_out=_number(raw, "price_out", 0.0, where, low=0),
     )
-    if spec.concurrency < 1 or spec.max_n < 1 or spec.timeout_s <= 0 or spec.max_retries < 0:
-        raise InputError(f"{where}: concurrency, max_n, timeout_s must be positive")
     spec.api_key()  # fail now, before any request, if the named variable is unset
     return spec
+
+
+def _number(
+    raw: dict[str, Any], key: str, default: float, where: str, *, integer: bool = False, low: float
+) -> Any:
+    """A finite number (whole if `integer`) of at least `low`, or one clear InputError."""
+    value = raw.get(key, default)
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and integer:
+        ok = float(value).is_integer()
+    if not ok or value < low:
+        kind = "a whole number" if integer else "a number"
+        raise InputError(f"{where}.{key}: expected {kind} >= {low:g}, got {value!r}")
+    return int(value) if integer else float(value)
 
 
 def _names(raw: Any, where: str) -> tuple[str, ...]:
@@ -225,8 +241,11 @@ def config_from_dict(raw: Any, source: str, base_dir: Path | None = None) -> Run
     limit = probes_raw.get("limit")
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise InputError(f"{source}: probes.limit: expected a positive integer")
+    selection = probes_raw.get("selection", "core")
+    if not isinstance(selection, str):
+        raise InputError(f"{source}: probes.selection: expected a name (core, smoke, full)")
     probes = ProbeSelection(
-        selection=str(probes_raw.get("selection", "core")),
+        selection=selection,
         families=_names(probes_raw.get("families"), f"{source}: probes.families"),
         variants=bool(probes_raw.get("variants", False)),
         directory=local_path(probes_raw.get("dir")),
@@ -234,8 +253,13 @@ def config_from_dict(raw: Any, source: str, base_dir: Path | None = None) -> Run
         limit=limit,
     )
     seed = raw.get("seed", 0)
-    if not isinstance(seed, int):
+    if not isinstance(seed, int) or isinstance(seed, bool):
         raise InputError(f"{source}: seed: expected an integer")
+    logprobs = raw.get("logprobs")
+    if logprobs is not None and (
+        not isinstance(logprobs, int) or isinstance(logprobs, bool) or not 0 <= logprobs <= 20
+    ):
+        raise InputError(f"{source}: logprobs: expected a whole number from 0 to 20")
     return RunConfig(
         name=str(raw.get("name", Path(source).stem)),
         reference=reference,
@@ -244,7 +268,7 @@ def config_from_dict(raw: Any, source: str, base_dir: Path | None = None) -> Run
         endpoints=endpoints,
         probes=probes,
         seed=seed,
-        logprobs=raw.get("logprobs"),
+        logprobs=logprobs,
     )
 
 

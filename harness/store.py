@@ -10,6 +10,7 @@ the sample index keeps repeated samples of one request distinct.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -132,7 +133,7 @@ class Store:
     def put_many(self, records: Iterable[AnswerRecord]) -> int:
         """Store answers in one transaction; returns how many were new."""
         rows = [self._row(r) for r in records]
-        with self._db:
+        with self._transaction():
             before = self._db.total_changes
             self._db.executemany(
                 f"INSERT OR IGNORE INTO answers ({','.join(_COLUMNS)}) "
@@ -143,10 +144,21 @@ class Store:
             self._db.executemany("DELETE FROM failures WHERE key=?", [(r[0],) for r in rows])
         return inserted
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """An explicit transaction: the connection autocommits, so `with db:` alone would not."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def record_failure(
         self, key: str, endpoint: str, probe_id: str, sample: int, error: str
     ) -> None:
-        with self._db:
+        with self._transaction():
             self._db.execute(
                 "INSERT OR REPLACE INTO failures VALUES (?,?,?,?,?,?)",
                 (key, endpoint, probe_id, sample, error, time.time()),

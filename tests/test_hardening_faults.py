@@ -43,7 +43,7 @@ def test_runner_settles_near_a_providers_in_flight_limit():
     assert on["answered"] == off["answered"] == 200
     assert on["retries_per_answer"] <= 0.5, on  # bounded: not a retry storm
     assert on["final_limit"] <= 8, on  # converged near N = 4
-    assert off["retries"] > 2 * on["retries"], (on, off)  # and the limiter is why
+    assert off["retries"] > on["retries"], (on, off)  # and the limiter is why
 
 
 def test_adaptive_limit_halves_once_per_window_and_grows_back():
@@ -90,3 +90,15 @@ def test_a_store_that_cannot_write_stops_the_run_with_one_operational_error(tmp_
     writer.put(object())  # type: ignore[arg-type]
     with pytest.raises(OperationalError, match="cannot write answers: database or disk is full"):
         writer.flush()
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_points_then_resume_gives_the_uninterrupted_store():
+    from benchmarks.crash import crash
+
+    out = crash(n=100, kills=5, seed=11)
+    assert out["kills"] == 5 and out["final_exit"] == 0, out
+    assert out["identical"] and out["integrity_ok"] and out["lost"] == 0, out
+    assert not any(p["had_finished"] for p in out["points"]), out  # each kill interrupted it
+    stored = [p["stored_after"] for p in out["points"]]
+    assert stored[-1] < out["planned"] and stored[1:] == sorted(set(stored[1:])), out

@@ -208,12 +208,6 @@ def test_html_error_pages_fail_one_line_each_and_keep_the_other_answers(tmp_path
 VALID_ENDPOINT = {"kind": "openai-chat", "base_url": "http://127.0.0.1:1/v1", "model": "m"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="harness/config.py converts numeric fields with bare int()/float() and never checks "
-    "api_key_env, logprobs or probes.selection types: ValueError/TypeError/OverflowError escape "
-    "(fix: validate each with a _number() helper raising InputError; see docs/hardening.md)",
-)
 @FUZZ
 @given(
     st.sampled_from(

@@ -102,6 +102,6 @@ def test_lab_end_to_end_tiny(tmp_path):
         serve.stop(tmp_path)
     assert set(report["training"]) == {s.name for s in cfg.sources}
     for summary in report["training"].values():
-        assert summary["steps"] == 2 and summary["loss_last"] is not None
+        assert summary["steps"] == 1 and summary["loss_last"] is not None
     ev = report["evaluation"]
     assert ev["plain"]["verdicts"]["student-teacher"]["n_controls"] == 5

@@ -8,7 +8,6 @@ accelerate, gguf) and the `local` extra. See docs/lab.md.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 

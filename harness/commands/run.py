@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from harness.errors import InputError
 
@@ -82,7 +83,9 @@ def main(args: argparse.Namespace) -> int:
     )
     for name, st in stats.endpoints.items():
         if st.aborted:
-            console.print(f"[red]{name}: stopped asking: {st.aborted}[/]")
+            console.print(
+                Text(f"{name}: stopped asking: {st.aborted}", style="red"), soft_wrap=True
+            )
     analysis = analyse(result.run_dir)
     written = write_reports(analysis, result.run_dir.path)
     if args.json:

@@ -111,9 +111,7 @@ def training_pairs(
     missing = [p.id for p in prompts if p.id not in got]
     if missing:
         raise RuntimeError(f"{source.name}: {len(missing)} lab prompts unanswered ({missing[0]})")
-    return [
-        (p.text, got[p.id].text.strip(), got[p.id].finish_reason != "length") for p in prompts
-    ]
+    return [(p.text, got[p.id].text.strip(), got[p.id].finish_reason != "length") for p in prompts]
 
 
 def describe_n(

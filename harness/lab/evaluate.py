@@ -112,9 +112,36 @@ def export_corpus(run_dir: Path, out: Path) -> int:
                 "family": r.family,
                 "sample": r.sample_index,
             }
-            for r in sorted(
-                store.records(), key=lambda r: (r.endpoint, r.probe_id, r.sample_index)
-            )
+            for r in sorted(store.records(), key=lambda r: (r.endpoint, r.probe_id, r.sample_index))
         ]
     out.parent.mkdir(parents=True, exist_ok=True)
     return write_records(out, records)
+
+
+def markdown(evaluation: dict) -> str:
+    """The tables docs/lab.md shows: verdicts, attribution and p versus number of probes."""
+    lines = []
+    for view, ev in evaluation.items():
+        lines += [
+            f"**{view}** ({ev['n_prompts']} probes)",
+            "",
+            "| suspect | outcome | p | t | effect | controls | attributed to |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for s, v in ev["verdicts"].items():
+            att = ev["attribution"][s]["teacher"] or "no single teacher"
+            lines.append(
+                f"| {s} | {v['outcome']} | {v['p']:.2g} | {v['t']:.2f} | {v['effect']:.3f} "
+                f"| {v['n_controls']} | {att} |"
+            )
+        lines += ["", "| probes | " + " | ".join(ev["verdicts"]) + " |", "|---|---|---|"]
+        for size, draws in ev["curve"].items():
+            cells = []
+            for s in ev["verdicts"]:
+                ps = ", ".join(f"{d[s]['p']:.2g}" for d in draws)
+                flagged = sum(d[s]["outcome"] == "distilled" for d in draws)
+                cells.append(f"p = {ps} ({flagged}/{len(draws)} flagged)")
+            lines.append(f"| {size} | " + " | ".join(cells) + " |")
+        cells = [f"p = {v['p']:.2g} ({v['outcome']})" for v in ev["verdicts"].values()]
+        lines += [f"| all {ev['n_prompts']} | " + " | ".join(cells) + " |", ""]
+    return "\n".join(lines)

@@ -57,8 +57,9 @@ def _data_source(s: Source) -> Source:
     """The store endpoint name of a student's training data (one per model and temperature)."""
     if not s.model:
         return Source(HUMAN, "")
-    return Source(s.model if s.temperature == 0 else f"{s.model}@t{s.temperature:g}", s.model,
-                  s.temperature)
+    return Source(
+        s.model if s.temperature == 0 else f"{s.model}@t{s.temperature:g}", s.model, s.temperature
+    )
 
 
 def run_config(cfg: LabConfig, servers: dict, student_urls: dict[str, str], variants: bool):

@@ -41,7 +41,11 @@ def gguf_name(hf_name: str) -> str:
 
 def _permute(w: np.ndarray, n_head: int) -> np.ndarray:
     """llama.cpp's row order for Q/K (the inverse of transformers' reverse_permute)."""
-    return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+    return (
+        w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:])
+        .swapaxes(1, 2)
+        .reshape(w.shape)
+    )
 
 
 def _field_value(field):

@@ -259,8 +259,7 @@ TOPICS: dict[str, tuple[str, tuple[str, str, str], str]] = {
         "The forest makes much of its own rain by releasing water vapour from its leaves.",
     ),
     "deserts": (
-        "A desert is a place that gets very little rain, usually less than 250 millimetres a "
-        "year.",
+        "A desert is a place that gets very little rain, usually less than 250 millimetres a year.",
         (
             "Not all deserts are hot; Antarctica counts as one.",
             "Plants there store water or have deep roots.",
@@ -362,8 +361,7 @@ TOPICS: dict[str, tuple[str, tuple[str, str, str], str]] = {
         "Some glaciers move more than thirty metres in a single day.",
     ),
     "earthquakes": (
-        "An earthquake is a sudden shaking of the ground caused by rocks slipping along a "
-        "fault.",
+        "An earthquake is a sudden shaking of the ground caused by rocks slipping along a fault.",
         (
             "Most happen where tectonic plates meet.",
             "Their size is given on a magnitude scale.",
@@ -372,8 +370,7 @@ TOPICS: dict[str, tuple[str, tuple[str, str, str], str]] = {
         "Each step up on the magnitude scale means about thirty times more energy.",
     ),
     "the periodic table": (
-        "The periodic table arranges the chemical elements by atomic number in rows and "
-        "columns.",
+        "The periodic table arranges the chemical elements by atomic number in rows and columns.",
         (
             "Dmitri Mendeleev published an early version in 1869.",
             "Elements in the same column behave alike.",
