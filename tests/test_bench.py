@@ -138,7 +138,6 @@ SPLIT_A = ("claude-2", "gpt4_0314")  # pre-registered selection split (docs/dete
 
 
 @pytest.mark.corpus
-@pytest.mark.slow
 def test_real_corpus_calibration(real_bench):
     # Measured: 0/41 false alarms at alpha 0.05 (0/27 on A, 0/14 on held-out B).
     assert real_bench["fpr_at_alpha_05"] <= 0.05
@@ -148,7 +147,6 @@ def test_real_corpus_calibration(real_bench):
 
 
 @pytest.mark.corpus
-@pytest.mark.slow
 def test_real_corpus_documented_panel(real_bench):
     # Every case has >= 5 documented controls here (7-8 for OpenAI references, 22-23 for
     # claude-2), so no case falls back; the score is the plain similarity (no foils).
@@ -157,7 +155,6 @@ def test_real_corpus_documented_panel(real_bench):
 
 
 @pytest.mark.corpus
-@pytest.mark.slow
 def test_real_corpus_auc_beats_contaminated_panel(real_bench):
     # Measured AUC 0.938 (held-out B 0.843); the all-untied panel with foils measured 0.891.
     assert real_bench["auc"] >= 0.93
@@ -168,7 +165,6 @@ def test_real_corpus_auc_beats_contaminated_panel(real_bench):
 
 
 @pytest.mark.corpus
-@pytest.mark.slow
 def test_real_corpus_alpaca_pair(real_bench):
     got = {(c["reference"], c["suspect"]): c for c in real_bench["cases"]}
     # Measured p = 0.036 (panel of 8) and 0.0006; independent directions 0.965 and 0.361.
@@ -179,7 +175,6 @@ def test_real_corpus_alpaca_pair(real_bench):
 
 
 @pytest.mark.corpus
-@pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="measured p = 0.036 with 8 documented controls (t, 7 df)")
 def test_real_corpus_alpaca_davinci_target(real_bench):
     got = {(c["reference"], c["suspect"]): c for c in real_bench["cases"]}
@@ -187,7 +182,6 @@ def test_real_corpus_alpaca_davinci_target(real_bench):
 
 
 @pytest.mark.corpus
-@pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="measured AUC 0.938 < 0.97 target; see docs/detector.md")
 def test_real_corpus_auc_target(real_bench):
     assert real_bench["auc"] >= 0.97

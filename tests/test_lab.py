@@ -69,22 +69,27 @@ def test_export_permutation_inverts_transformers_loader():
 
 
 def test_committed_lab_corpus_verdicts():
-    """Distilled student flagged (p < 0.01) and attributed; matched control not flagged."""
+    """The verdicts docs/lab.md reports for the committed corpus (run A)."""
     from harness.corpus import load_answers
     from harness.lab.evaluate import evaluate_answers
 
     assert CORPUS.exists(), f"{CORPUS} is missing: regenerate it with `fingerprint lab run`"
     result = evaluate_answers(load_answers(CORPUS))
     assert set(result) == {"plain", "persona"}
-    for view in ("plain", "persona"):
-        v = result[view]["verdicts"]
-        assert v["student-teacher"]["outcome"] == "distilled", (view, v)
-        assert v["student-teacher"]["p"] < 0.01, (view, v)
-        assert v["student-gemma"]["outcome"] == "not distilled", (view, v)
-        assert v["student-gemma"]["p"] > 0.05, (view, v)
-        att = result[view]["attribution"]
-        assert att["student-teacher"]["teacher"] == "qwen2.5-coder-0.5b", (view, att)
-        assert att["student-gemma"]["teacher"] != "qwen2.5-coder-0.5b", (view, att)
+    plain, persona = result["plain"], result["persona"]
+    # Plain deployment: distilled student flagged at p < 0.01, matched control not flagged.
+    v = plain["verdicts"]
+    assert v["student-teacher"]["outcome"] == "distilled" and v["student-teacher"]["p"] < 0.01
+    assert v["student-gemma"]["outcome"] == "not distilled" and v["student-gemma"]["p"] > 0.05
+    assert v["student-teacher"]["n_controls"] == 5
+    # Attribution: the control student is traced to its own teacher, never to the reference.
+    att = plain["attribution"]
+    assert att["student-gemma"]["teacher"] == "gemma3-270m"
+    assert att["student-teacher"]["teacher"] in (None, "qwen2.5-coder-0.5b")
+    # Persona deployment: the control stays unflagged; the distilled student ranks above it.
+    v = persona["verdicts"]
+    assert v["student-gemma"]["outcome"] == "not distilled" and v["student-gemma"]["p"] > 0.05
+    assert v["student-teacher"]["p"] < v["student-gemma"]["p"]
 
 
 @pytest.mark.slow

@@ -25,6 +25,7 @@ def register(subparsers) -> None:
     r = sub.add_parser("run", help="run or resume the whole experiment")
     r.add_argument("--lab-dir", help="working directory (default ~/.cache/fingerprint/lab)")
     r.add_argument("--prompts", type=int, default=96, help="lab prompts per source (default 96)")
+    r.add_argument("--epochs", type=int, default=1, help="training epochs (default 1)")
     r.add_argument("--selection", default="core", help="probe selection (default core)")
     r.add_argument("--probe-limit", type=int, help="only the first N probes per run (smoke)")
     r.add_argument("--export-corpus", help="also write every answer to this .jsonl.gz corpus")
@@ -57,12 +58,13 @@ def _print(evaluation: dict) -> None:
 
 def _run(args) -> int:
     try:
-        from harness.lab.experiment import LabConfig, run_lab
+        from harness.lab.experiment import LabConfig, report_name, run_lab
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise InputError(f"the lab needs its extra: pip install -e '.[lab,local]' ({exc})") from exc
     cfg = LabConfig(
         lab_dir=_lab_dir(args),
         n_prompts=args.prompts,
+        epochs=args.epochs,
         selection=args.selection,
         probe_limit=args.probe_limit,
     )
@@ -76,7 +78,7 @@ def _run(args) -> int:
         print(json.dumps(report, indent=2))
     else:
         _print(report["evaluation"])
-        print(f"report: {cfg.lab_dir / 'report.json'}")
+        print(f"report: {cfg.lab_dir / report_name(cfg)}")
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -66,7 +67,8 @@ def main(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         config = replace(config, probes=replace(config.probes, selection=args.selection))
-    console = Console(stderr=args.json)
+    # Logs and CI captures are not terminals: give tables room instead of rich's 80 columns.
+    console = Console(stderr=args.json, width=None if sys.stderr.isatty() else 160)
     result = run(
         config,
         results=Path(args.results),

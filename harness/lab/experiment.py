@@ -30,6 +30,7 @@ class LabConfig:
 
     lab_dir: Path = Path.home() / ".cache" / "fingerprint" / "lab"
     n_prompts: int = 96
+    epochs: int = 1
     max_tokens: int = 128
     selection: str = "core"
     probe_limit: int | None = None  # only the first N probes per view (tiny configurations)
@@ -62,7 +63,13 @@ def _data_source(s: Source) -> Source:
     )
 
 
-def run_config(cfg: LabConfig, servers: dict, student_urls: dict[str, str], variants: bool):
+def run_config(
+    cfg: LabConfig,
+    servers: dict,
+    student_urls: dict[str, str],
+    variants: bool,
+    student_models: dict[str, str] | None = None,
+):
     """The `fingerprint run` config: teacher, two suspects, five controls, the probe suites."""
     from harness.config import EndpointSpec, ProbeSelection, RunConfig
 
@@ -79,7 +86,12 @@ def run_config(cfg: LabConfig, servers: dict, student_urls: dict[str, str], vari
         )
     for name, url in student_urls.items():
         endpoints[name] = EndpointSpec(
-            name=name, kind="openai-chat", base_url=url, model=name, concurrency=4, timeout_s=600.0
+            name=name,
+            kind="openai-chat",
+            base_url=url,
+            model=(student_models or {}).get(name, name),
+            concurrency=4,
+            timeout_s=600.0,
         )
     return RunConfig(
         name="lab-persona" if variants else "lab",
@@ -93,7 +105,7 @@ def run_config(cfg: LabConfig, servers: dict, student_urls: dict[str, str], vari
 
 
 def run_lab(cfg: LabConfig, *, log=print) -> dict:
-    """Run (or resume) the whole experiment; returns and writes `<lab_dir>/report.json`."""
+    """Run (or resume) the whole experiment; returns and writes `<lab_dir>/report-n*-e*.json`."""
     from harness import local
     from harness.lab import data, serve
     from harness.lab.evaluate import evaluate
@@ -122,11 +134,11 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
     timings["collect_s"] = time.perf_counter() - t0
     sizes = data.describe_n(store, [_data_source(s) for s in cfg.sources], cfg.n_prompts)
 
-    tcfg = TrainConfig(max_answer_tokens=cfg.max_tokens)
+    tcfg = TrainConfig(epochs=cfg.epochs, max_answer_tokens=cfg.max_tokens)
     training, ggufs = {}, {}
     for s in cfg.sources:
         pairs = data.training_pairs(store, _data_source(s), cfg.n_prompts)
-        out = cfg.lab_dir / "students" / f"{s.name}-n{cfg.n_prompts}"
+        out = cfg.lab_dir / "students" / f"{s.name}-n{cfg.n_prompts}-e{cfg.epochs}"
         log(f"training {s.name} on {len(pairs)} answers")
         training[s.name] = train(pairs, out, models_dir, tcfg, log=log)
         gguf = out / f"{s.name}.gguf"
@@ -141,7 +153,8 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
     results = {}
     for variants in (False, True):
         t0 = time.perf_counter()
-        config = run_config(cfg, servers, urls, variants)
+        models = {n: serve.model_id(g) for n, g in ggufs.items()}
+        config = run_config(cfg, servers, urls, variants, models)
         res = run(
             config,
             results=cfg.lab_dir / "results",
@@ -159,5 +172,10 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
         "runs": {k: str(v) for k, v in results.items()},
         "evaluation": evaluate(results, cfg),
     }
-    (cfg.lab_dir / "report.json").write_text(json.dumps(report, indent=2))
+    (cfg.lab_dir / report_name(cfg)).write_text(json.dumps(report, indent=2))
     return report
+
+
+def report_name(cfg: LabConfig) -> str:
+    """One report per recipe, so runs with other data sizes or epochs never overwrite it."""
+    return f"report-n{cfg.n_prompts}-e{cfg.epochs}.json"

@@ -36,22 +36,30 @@ def _alive(pid: int, gguf: str) -> bool:
 
 
 def start(lab_dir: Path, students: dict[str, Path], port_base: int = 8091) -> dict[str, str]:
-    """Start one server per student (reusing live ones); returns name -> base URL (`.../v1`)."""
+    """Start one server per student (reusing live ones); returns name -> base URL (`.../v1`).
+
+    Each server's model id is the GGUF's folder name (e.g. `student-teacher-n96-e1`), so a
+    student trained with another recipe has another endpoint identity and never shares cached
+    answers with this one. A live server of the same name on an older GGUF is stopped first.
+    """
     pidfile = lab_dir / "servers.json"
     known = json.loads(pidfile.read_text()) if pidfile.exists() else {}
     urls = {}
     for i, (name, gguf) in enumerate(sorted(students.items())):
         entry = known.get(name)
-        if entry and _alive(entry["pid"], str(gguf)) and _healthy(entry["port"]):
-            urls[name] = f"http://127.0.0.1:{entry['port']}/v1"
-            continue
+        if entry and _alive(entry["pid"], entry["gguf"]):
+            if entry["gguf"] == str(gguf) and _healthy(entry["port"]):
+                urls[name] = f"http://127.0.0.1:{entry['port']}/v1"
+                continue
+            _terminate(entry["pid"], entry["port"])
         port = port_base + i
         if _healthy(port):
             raise RuntimeError(f"port {port} is already serving something else")
         log = open(lab_dir / f"{name}.server.log", "w")  # noqa: SIM115 - owned by the child
         proc = subprocess.Popen(
-            [sys.executable, "-m", "harness.local.serve", "--model", str(gguf), "--alias", name]
-            + ["--port", str(port), "--slots", "4", "--ctx-per-slot", "2048", "--threads", "1"],
+            [sys.executable, "-m", "harness.local.serve", "--model", str(gguf)]
+            + ["--alias", model_id(gguf), "--port", str(port), "--slots", "4"]
+            + ["--ctx-per-slot", "2048", "--threads", "1"],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -65,6 +73,18 @@ def start(lab_dir: Path, students: dict[str, Path], port_base: int = 8091) -> di
             time.sleep(0.5)
         urls[name] = f"http://127.0.0.1:{port}/v1"
     return urls
+
+
+def model_id(gguf: Path) -> str:
+    """The model id a student's server reports: its folder name (name, data size, epochs)."""
+    return Path(gguf).parent.name
+
+
+def _terminate(pid: int, port: int) -> None:
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while _healthy(port) and time.monotonic() < deadline:
+        time.sleep(0.3)
 
 
 def stop(lab_dir: Path) -> list[str]:
