@@ -15,7 +15,8 @@ import pytest
 from harness.lab.prompts import lab_prompts
 from harness.probes import load_suites, select
 
-CORPUS = Path(__file__).parent / "data" / "lab" / "answers.jsonl.gz"
+LAB_DATA = Path(__file__).parent / "data" / "lab"
+CORPUS = LAB_DATA / "answers-n96-e1.jsonl.gz"
 
 
 def _words(text: str) -> set[str]:
