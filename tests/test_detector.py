@@ -161,3 +161,15 @@ def test_sequential_passes_foils():
     ans = _world(n_prompts=120, copy=0.8)
     v = detect(ans, "R", ["S"], [f"C{i}" for i in range(1, 10)], sequential=True, foils=["C0"])[0]
     assert v.outcome == "distilled" and v.foils == ["C0"] and v.n_probes < 120
+
+
+def test_few_self_consistent_probes_never_make_a_student_a_sibling():
+    # The reference was sampled twice on only 5 of 30 probes (like hot "random" probes in a
+    # suite): too little to say the student is as close as the reference is to itself.
+    ans = _world(n_prompts=30, copy=0.6, samples=2, seed=0)
+    for i, p in enumerate(sorted(ans.texts["R"])):
+        if i >= 5:
+            ans.texts["R"][p] = ans.texts["R"][p][:1]
+    v = detect(ans, "R", ["S"], [f"C{i}" for i in range(10)])[0]
+    assert v.outcome == "distilled", (v.outcome, v.notes)
+    assert any("too few to tell a sibling" in n for n in v.notes)

@@ -16,7 +16,8 @@ from harness.lab.prompts import lab_prompts
 from harness.probes import load_suites, select
 
 LAB_DATA = Path(__file__).parent / "data" / "lab"
-CORPUS = LAB_DATA / "answers-n96-e1.jsonl.gz"
+CORPUS = LAB_DATA / "answers-n96-e1.jsonl.gz"  # run A: 96 prompts, 1 epoch
+CORPUS_B = LAB_DATA / "answers-n160-e2.jsonl.gz"  # run B: 160 prompts, 2 epochs
 
 
 def _words(text: str) -> set[str]:
@@ -70,27 +71,46 @@ def test_export_permutation_inverts_transformers_loader():
 
 
 def test_committed_lab_corpus_verdicts():
-    """The verdicts docs/lab.md reports for the committed corpus (run A)."""
+    """The verdicts docs/lab.md reports for the committed corpus of run A (96 prompts, 1 epoch).
+
+    Run A is a weak distillation: the distilled student is flagged at alpha = 0.05 in both
+    deployments but not at 0.01; the matched control student is never flagged.
+    """
     from harness.corpus import load_answers
     from harness.lab.evaluate import evaluate_answers
 
     assert CORPUS.exists(), f"{CORPUS} is missing: regenerate it with `fingerprint lab run`"
     result = evaluate_answers(load_answers(CORPUS))
     assert set(result) == {"plain", "persona"}
-    plain, persona = result["plain"], result["persona"]
-    # Plain deployment: distilled student flagged at p < 0.01, matched control not flagged.
-    v = plain["verdicts"]
-    assert v["student-teacher"]["outcome"] == "distilled" and v["student-teacher"]["p"] < 0.01
-    assert v["student-gemma"]["outcome"] == "not distilled" and v["student-gemma"]["p"] > 0.05
-    assert v["student-teacher"]["n_controls"] == 5
-    # Attribution: the control student is traced to its own teacher, never to the reference.
-    att = plain["attribution"]
-    assert att["student-gemma"]["teacher"] == "gemma3-270m"
-    assert att["student-teacher"]["teacher"] in (None, "qwen2.5-coder-0.5b")
-    # Persona deployment: the control stays unflagged; the distilled student ranks above it.
-    v = persona["verdicts"]
-    assert v["student-gemma"]["outcome"] == "not distilled" and v["student-gemma"]["p"] > 0.05
-    assert v["student-teacher"]["p"] < v["student-gemma"]["p"]
+    for view in ("plain", "persona"):
+        v = result[view]["verdicts"]
+        assert v["student-teacher"]["n_controls"] == 5
+        assert v["student-teacher"]["outcome"] == "distilled", (view, v)
+        assert 0.01 < v["student-teacher"]["p"] < 0.05, (view, v)
+        assert v["student-gemma"]["outcome"] == "not distilled", (view, v)
+        assert v["student-gemma"]["p"] > 0.9, (view, v)
+        att = result[view]["attribution"]
+        # Never the reference for the control student; not reached for the distilled one.
+        assert att["student-gemma"]["teacher"] != "qwen2.5-coder-0.5b", (view, att)
+        assert att["student-teacher"]["teacher"] is None, (view, att)
+    # Plain deployment: the control student is traced to its own teacher.
+    assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
+
+
+def test_committed_lab_corpus_run_b_verdicts():
+    """Run B (stronger distillation): flagged at 0.05 in both views, control never flagged."""
+    from harness.corpus import load_answers
+    from harness.lab.evaluate import evaluate_answers
+
+    result = evaluate_answers(load_answers(CORPUS_B))
+    for view, p_max in (("plain", 0.05), ("persona", 0.02)):
+        v = result[view]["verdicts"]
+        assert v["student-teacher"]["outcome"] == "distilled", (view, v)
+        assert v["student-teacher"]["p"] < p_max, (view, v)
+        assert v["student-gemma"]["outcome"] == "not distilled", (view, v)
+        assert v["student-gemma"]["p"] > 0.9, (view, v)
+        assert result[view]["attribution"]["student-gemma"]["teacher"] != "qwen2.5-coder-0.5b"
+    assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
 
 
 @pytest.mark.slow

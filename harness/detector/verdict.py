@@ -29,6 +29,11 @@ from harness.errors import InputError
 
 MIN_CONTROLS = 5  # below this a model-level p-value is not reported (verdict inconclusive)
 OUTCOMES = ("distilled", "related", "not distilled", "inconclusive")
+# "related" needs this many probes where the reference is self-consistent, and the suspect must
+# close this share of the gap between the controls and the reference's self-agreement. Both are
+# fixed a priori (not tuned on any labels): a student rarely gets most of the way to the teacher.
+RELATED_MIN_PROBES = 10
+RELATED_CLOSED_SHARE = 0.8
 
 
 @dataclass
@@ -261,16 +266,28 @@ def verdict_from_table(
         outcome = "distilled"
         selfs = table.self_sim.get(reference)
         sel = selfs[ev_rows] if selfs is not None else np.array([])
-        if len(sel) and not np.isnan(sel).all():
-            gap = sel - s
-            p_gap = stats.sign_flip_pvalue(gap)
-            if p_gap >= alpha:
+        # Only probes where the reference agrees with itself more than the controls agree with
+        # it can show "as close as the reference to itself"; elsewhere (hot random picks) any
+        # weak student would pass for a sibling.
+        informative = ~np.isnan(sel) & (sel > mu) if len(sel) else np.array([], bool)
+        if informative.sum() >= RELATED_MIN_PROBES:
+            si, mi, se = s[informative], mu[informative], sel[informative]
+            p_gap = stats.sign_flip_pvalue(se - si)
+            closed = float(np.mean(si - mi) / max(np.mean(se - mi), 1e-9))
+            if p_gap >= alpha and closed >= RELATED_CLOSED_SHARE:
                 outcome = "related"
                 notes.append(
-                    f"{suspect} is as close to {reference} as {reference}'s own samples are to "
-                    f"each other (p = {p_gap:.3g} for 'further than self'): same model or a "
+                    f"{suspect} closes {closed:.0%} of the gap between the controls and "
+                    f"{reference}'s agreement with itself, and is not significantly further from "
+                    f"{reference} than {reference}'s own samples are (p = {p_gap:.3g}, "
+                    f"{int(informative.sum())} self-consistent probes): same model or a "
                     "same-family sibling, which answers alone cannot tell from a perfect student"
                 )
+        elif len(sel) and not np.isnan(sel).all():
+            notes.append(
+                f"only {int(informative.sum())} probe(s) where {reference} agrees with itself more "
+                "than the controls agree with it: too few to tell a sibling from a student"
+            )
         else:
             notes.append(
                 "a same-vendor sibling would also be flagged: with one sample per probe the "

@@ -22,6 +22,9 @@ CONTROLS = ("smollm2-135m", "gemma3-270m", "student-smollm", "student-smollm-t1"
 # Attribution asks "which of these local models taught it?"; its panel leaves out the candidates.
 CANDIDATES = (TEACHER, "gemma3-270m")
 SIZES = (10, 25, 50)
+# Outcomes that flag a suspect as taught by the reference ("related": p < alpha but as close to
+# the reference as its own samples are to each other; see docs/detector.md).
+FLAGGED = ("distilled", "related")
 DRAWS = 3
 
 
@@ -32,8 +35,12 @@ def view(answers: Answers, name: str) -> Answers:
 
 
 def _verdicts(answers: Answers, teacher: str, suspects, controls) -> dict[str, dict]:
+    """One `detect` call per suspect, as `fingerprint run` does (harness.analysis): the
+    similarity table (and its per-prompt IDF) then holds the reference, that suspect and the
+    controls only, so one suspect's answers never move another suspect's verdict."""
     out = {}
-    for v in detect(answers, teacher, list(suspects), list(controls)):
+    for s in suspects:
+        v = detect(answers, teacher, [s], list(controls))[0]
         out[v.suspect] = {
             "outcome": v.outcome,
             "p": v.p_value,
@@ -139,7 +146,7 @@ def markdown(evaluation: dict) -> str:
             cells = []
             for s in ev["verdicts"]:
                 ps = ", ".join(f"{d[s]['p']:.2g}" for d in draws)
-                flagged = sum(d[s]["outcome"] == "distilled" for d in draws)
+                flagged = sum(d[s]["outcome"] in FLAGGED for d in draws)
                 cells.append(f"p = {ps} ({flagged}/{len(draws)} flagged)")
             lines.append(f"| {size} | " + " | ".join(cells) + " |")
         cells = [f"p = {v['p']:.2g} ({v['outcome']})" for v in ev["verdicts"].values()]
