@@ -110,6 +110,9 @@ class Store:
             self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         elif int(row[0]) > SCHEMA_VERSION:
             raise InputError(f"{self.path}: store schema {row[0]} is newer than this fingerprint")
+        self._failures_possible = (
+            self._db.execute("SELECT 1 FROM failures LIMIT 1").fetchone() is not None
+        )
 
     def __enter__(self) -> Store:
         return self
@@ -141,7 +144,8 @@ class Store:
                 rows,
             )
             inserted = self._db.total_changes - before
-            self._db.executemany("DELETE FROM failures WHERE key=?", [(r[0],) for r in rows])
+            if self._failures_possible:  # an answer that finally came clears its old failure
+                self._db.executemany("DELETE FROM failures WHERE key=?", [(r[0],) for r in rows])
         return inserted
 
     @contextlib.contextmanager
@@ -158,6 +162,7 @@ class Store:
     def record_failure(
         self, key: str, endpoint: str, probe_id: str, sample: int, error: str
     ) -> None:
+        self._failures_possible = True
         with self._transaction():
             self._db.execute(
                 "INSERT OR REPLACE INTO failures VALUES (?,?,?,?,?,?)",

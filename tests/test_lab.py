@@ -45,6 +45,8 @@ def test_lab_prompts_are_not_probes():
 def test_lab_prompts_have_human_answers_and_mixed_prefixes():
     prompts = lab_prompts()
     assert all(p.human.strip() for p in prompts)
+    # The second human answer set (student-human-alt) is written for every prompt, differently.
+    assert all(p.alt.strip() and p.alt != p.human for p in prompts)
     kinds = {p.id.split(".")[1] for p in prompts[:40]}
     assert kinds == {"topic", "math", "words", "code"}
 
@@ -130,4 +132,5 @@ def test_lab_end_to_end_tiny(tmp_path):
     for summary in report["training"].values():
         assert summary["steps"] == 1 and summary["loss_last"] is not None
     ev = report["evaluation"]
-    assert ev["plain"]["verdicts"]["student-teacher"]["n_controls"] == 5
+    assert ev["plain"]["verdicts"]["student-teacher"]["n_controls"] == 7
+    assert ev["plain"]["verdicts"]["student-gemma"]["n_controls"] == 6

@@ -21,6 +21,8 @@ from harness.runner import execute, plan
 from harness.store import Store
 
 HUMAN = "human"
+HUMAN_ALT = "human-alt"  # the second human-written answer set (`LabPrompt.alt`)
+HUMAN_SOURCES = (HUMAN, HUMAN_ALT)
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,9 @@ class Source:
     """Who answers the lab prompts for one student: a local model (and how it is sampled)."""
 
     name: str  # store endpoint name, also the student's data name
-    model: str  # local model name (harness.local catalogue); "" for the human source
+    model: str  # local model name (harness.local catalogue); "" for a human source
     temperature: float = 0.0
+    human: str = HUMAN  # which human answer set, when model == ""
 
 
 def probes_for(prompts: list[LabPrompt], source: Source, max_tokens: int) -> list[Probe]:
@@ -106,6 +109,8 @@ def training_pairs(
     prompts = lab_prompts()[:n_prompts]
     if source.name == HUMAN:
         return [(p.text, p.human, True) for p in prompts]
+    if source.name == HUMAN_ALT:
+        return [(p.text, p.alt, True) for p in prompts]
     with Store(store_path) as store:
         got = {r.probe_id: r for r in store.records([source.name])}
     missing = [p.id for p in prompts if p.id not in got]

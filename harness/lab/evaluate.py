@@ -18,7 +18,20 @@ from harness.detector import attribute, detect
 
 TEACHER = "qwen2.5-coder-0.5b"
 SUSPECTS = ("student-teacher", "student-gemma")
-CONTROLS = ("smollm2-135m", "gemma3-270m", "student-smollm", "student-smollm-t1", "student-human")
+CONTROLS = (
+    "smollm2-135m",
+    "gemma3-270m",
+    "student-smollm",
+    "student-smollm-t1",
+    "student-human",
+    # added for run C (docs/lab.md); runs A and B were scored without them
+    "student-gemma-t1",
+    "student-human-alt",
+)
+# A control trained on data from the same source model as a suspect is that suspect's sibling:
+# it stays out of that suspect's panel (detection and attribution), so the matched control
+# suspect is never judged against a copy of itself.
+SIBLINGS = {"student-gemma": ("student-gemma-t1",)}
 # Attribution asks "which of these local models taught it?"; its panel leaves out the candidates.
 CANDIDATES = (TEACHER, "gemma3-270m")
 SIZES = (10, 25, 50)
@@ -34,13 +47,18 @@ def view(answers: Answers, name: str) -> Answers:
     return answers.restrict(None, keep)
 
 
+def panel(suspect: str, controls) -> list[str]:
+    """The controls a suspect is judged against: all of them but its siblings."""
+    return [c for c in controls if c not in SIBLINGS.get(suspect, ())]
+
+
 def _verdicts(answers: Answers, teacher: str, suspects, controls) -> dict[str, dict]:
     """One `detect` call per suspect, as `fingerprint run` does (harness.analysis): the
     similarity table (and its per-prompt IDF) then holds the reference, that suspect and the
     controls only, so one suspect's answers never move another suspect's verdict."""
     out = {}
     for s in suspects:
-        v = detect(answers, teacher, [s], list(controls))[0]
+        v = detect(answers, teacher, [s], panel(s, controls))[0]
         out[v.suspect] = {
             "outcome": v.outcome,
             "p": v.p_value,
@@ -55,9 +73,9 @@ def _verdicts(answers: Answers, teacher: str, suspects, controls) -> dict[str, d
 def _attribution(answers: Answers, suspects, controls) -> dict[str, dict]:
     out = {}
     for s in suspects:
-        panel = [m for m in (*controls, *suspects) if m not in (s, *CANDIDATES)]
-        a = attribute(answers, s, list(CANDIDATES), panel)
-        out[s] = {"teacher": a.teacher, "p": a.p_values, "versus": a.versus, "panel": panel}
+        others = [m for m in (*panel(s, controls), *suspects) if m not in (s, *CANDIDATES)]
+        a = attribute(answers, s, list(CANDIDATES), others)
+        out[s] = {"teacher": a.teacher, "p": a.p_values, "versus": a.versus, "panel": others}
     return out
 
 
@@ -66,9 +84,14 @@ def evaluate_answers(
     *,
     teacher: str = TEACHER,
     suspects=SUSPECTS,
-    controls=CONTROLS,
+    controls=None,
 ) -> dict[str, dict]:
-    """Per view: full verdicts, attribution and the verdicts-versus-probes curve."""
+    """Per view: full verdicts, attribution and the verdicts-versus-probes curve.
+
+    `controls` defaults to every lab control the answers hold (runs A and B: the first five).
+    """
+    if controls is None:
+        controls = [c for c in CONTROLS if c in answers.models]
     models = [teacher, *suspects, *controls]
     answers = answers.on_common_prompts(models)
     result = {}

@@ -4,8 +4,10 @@ Roles (see docs/lab.md for why this panel):
 - reference: the teacher, a local model (qwen2.5-coder-0.5b);
 - suspects: `student-teacher` (trained on the teacher's answers) and `student-gemma`, the
   matched control student (same base, recipe and prompts, answers by gemma3-270m);
-- controls: the two other local models and three more control students trained the same way on
-  answers nobody took from the teacher (smollm2 greedy, smollm2 sampled at T=1, human-written).
+- controls: the two other local models and five more control students trained the same way on
+  answers nobody took from the teacher (smollm2 greedy, smollm2 sampled at T=1, human-written,
+  gemma3-270m sampled at T=1, a second human-written answer set); the gemma T=1 student stays
+  out of `student-gemma`'s panel (its sibling, see `evaluate.SIBLINGS`).
 
 Every step is resumable: stored answers are not asked again, finished students are not trained
 again, live student servers are reused.
@@ -18,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from harness.lab.data import HUMAN, Source
+from harness.lab.data import HUMAN_ALT, Source
 
 TEACHER = "qwen2.5-coder-0.5b"
 LOCAL_CONTROLS = ("smollm2-135m", "gemma3-270m")
@@ -42,6 +44,11 @@ class LabConfig:
             Source("student-smollm", "smollm2-135m"),
             Source("student-smollm-t1", "smollm2-135m", 1.0),
             Source("student-human", ""),
+            # Added for run C (docs/lab.md): two more control sources, so that the distilled
+            # student faces 7 controls. gemma3-270m sampled at T = 1 (a second gemma draw; kept
+            # out of student-gemma's own panel, it is its sibling) and a second human answer set.
+            Source("student-gemma-t1", "gemma3-270m", 1.0),
+            Source("student-human-alt", "", human=HUMAN_ALT),
         )
     )
 
@@ -57,7 +64,7 @@ class LabConfig:
 def _data_source(s: Source) -> Source:
     """The store endpoint name of a student's training data (one per model and temperature)."""
     if not s.model:
-        return Source(HUMAN, "")
+        return Source(s.human, "", human=s.human)
     return Source(
         s.model if s.temperature == 0 else f"{s.model}@t{s.temperature:g}", s.model, s.temperature
     )
@@ -149,7 +156,7 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
             write_student_gguf(models_dir / BASE_GGUF, weights, gguf, s.name)
         ggufs[s.name] = gguf
 
-    urls = serve.start(cfg.lab_dir, ggufs, cfg.port_base)
+    urls = serve.start(cfg.lab_dir, {n: ggufs[n] for n in port_order(ggufs)}, cfg.port_base)
     results = {}
     for variants in (False, True):
         t0 = time.perf_counter()
@@ -174,6 +181,23 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
     }
     (cfg.lab_dir / report_name(cfg)).write_text(json.dumps(report, indent=2))
     return report
+
+
+def port_order(names) -> list[str]:
+    """Serving order (student i gets port_base + i): the five students of runs A and B in
+    alphabetical order, as they were served then, and students added later after them. The
+    port is part of an endpoint's identity, so this keeps their cached probe answers valid."""
+    first = sorted(n for n in names if n in FIRST_FIVE)
+    return first + [n for n in names if n not in FIRST_FIVE]
+
+
+FIRST_FIVE = (
+    "student-teacher",
+    "student-gemma",
+    "student-smollm",
+    "student-smollm-t1",
+    "student-human",
+)
 
 
 def report_name(cfg: LabConfig) -> str:

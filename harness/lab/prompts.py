@@ -407,10 +407,26 @@ class LabPrompt:
     id: str
     text: str
     human: str
+    # A second human-written answer in another style (a plain tutor's: full sentences, bullets,
+    # a line of explanation), composed from the same fields; the `student-human-alt` control.
+    alt: str = ""
 
 
 def _slug(name: str) -> str:
     return "-".join(name.lower().replace("'", "").split())
+
+
+def _lower(sentence: str) -> str:
+    """A sentence continued after a comma ("For example, it ..."), proper nouns kept."""
+    first = sentence.split(" ", 1)[0]
+    return sentence if first in _NAMES else sentence[0].lower() + sentence[1:]
+
+
+# First words of topic facts that are names and keep their capital.
+_NAMES = {
+    "Edward", "Johannes", "Augustus", "Julius", "Alessandro", "Isaac", "Einstein", "Louis",
+    "Stradivari", "Brazil", "Dmitri", "Rosalind", "Leonardo",
+}  # fmt: skip
 
 
 def _topic_prompts() -> list[LabPrompt]:
@@ -419,22 +435,35 @@ def _topic_prompts() -> list[LabPrompt]:
         s = _slug(name)
         listed = "\n".join(f"{i}. {f}" for i, f in enumerate(facts, 1))
         out += [
-            LabPrompt(f"lab.topic.{s}.what", f"What is {name}?", definition),
-            LabPrompt(f"lab.topic.{s}.facts", f"List three facts about {name}.", listed),
+            LabPrompt(
+                f"lab.topic.{s}.what",
+                f"What is {name}?",
+                definition,
+                f"In short: {definition}\n\nFor example, {_lower(facts[1])}",
+            ),
+            LabPrompt(
+                f"lab.topic.{s}.facts",
+                f"List three facts about {name}.",
+                listed,
+                "Here are three:\n" + "\n".join(f"- {f}" for f in reversed(facts)),
+            ),
             LabPrompt(
                 f"lab.topic.{s}.interesting",
                 f"Tell me something interesting about {name}.",
                 interesting,
+                f"Did you know? {interesting} Also, {_lower(facts[2])}",
             ),
             LabPrompt(
                 f"lab.topic.{s}.simple",
                 f"Explain {name} in simple terms.",
                 f"{definition} {facts[0]}",
+                f"Think of it this way. {definition} Put simply, {_lower(facts[1])}",
             ),
             LabPrompt(
                 f"lab.topic.{s}.paragraph",
                 f"Write a short paragraph about {name}.",
                 " ".join([definition, *facts]),
+                " ".join([definition, facts[2], facts[1], facts[0], interesting]),
             ),
         ]
     return out
@@ -447,12 +476,23 @@ def _arith_prompts() -> list[LabPrompt]:
     out = []
     for a, b in _ARITH:
         out += [
-            LabPrompt(f"lab.math.{a}x{b}", f"What is {a} times {b}?", f"{a} × {b} = {a * b}."),
-            LabPrompt(f"lab.math.{a}p{b}", f"What is {a} plus {b}?", f"{a} + {b} = {a + b}."),
+            LabPrompt(
+                f"lab.math.{a}x{b}",
+                f"What is {a} times {b}?",
+                f"{a} × {b} = {a * b}.",
+                f"The answer is {a * b}, because {a} multiplied by {b} gives {a * b}.",
+            ),
+            LabPrompt(
+                f"lab.math.{a}p{b}",
+                f"What is {a} plus {b}?",
+                f"{a} + {b} = {a + b}.",
+                f"The answer is {a + b}: adding {b} to {a} gives {a + b}.",
+            ),
             LabPrompt(
                 f"lab.math.{a}m{b}",
                 f"Subtract {b} from {a}.",
                 f"{a} − {b} = {a - b}.",
+                f"Taking {b} away from {a} leaves {a - b}.",
             ),
         ]
     for km in (5, 12, 42, 100):
@@ -461,6 +501,7 @@ def _arith_prompts() -> list[LabPrompt]:
                 f"lab.math.km{km}",
                 f"How many miles is {km} kilometres?",
                 f"{km} km is about {km * 0.621371:.1f} miles (1 km ≈ 0.621 miles).",
+                f"Multiply by 0.621: {km} kilometres is roughly {km * 0.621371:.1f} miles.",
             )
         )
     for c in (0, 25, 37, 100):
@@ -469,6 +510,8 @@ def _arith_prompts() -> list[LabPrompt]:
                 f"lab.math.c{c}",
                 f"Convert {c} degrees Celsius to Fahrenheit.",
                 f"{c} °C = {c * 9 / 5 + 32:g} °F (multiply by 9/5, then add 32).",
+                f"Use F = C × 1.8 + 32, so {c} degrees Celsius is {c * 9 / 5 + 32:g} degrees "
+                "Fahrenheit.",
             )
         )
     return out
@@ -493,16 +536,20 @@ def _word_prompts() -> list[LabPrompt]:
                 f"lab.words.{i}.sort",
                 f"Sort these words alphabetically: {joined}.",
                 ", ".join(sorted(words, key=str.lower)),
+                "In alphabetical order:\n"
+                + "\n".join(f"{j}. {w}" for j, w in enumerate(sorted(words, key=str.lower), 1)),
             ),
             LabPrompt(
                 f"lab.words.{i}.reverse",
                 f"Spell the word '{words[0]}' backwards.",
                 words[0][::-1],
+                f"'{words[0]}' spelled backwards is '{words[0][::-1]}'.",
             ),
             LabPrompt(
                 f"lab.words.{i}.sentence",
                 f"Write one sentence that uses the words {words[1]} and {words[2]}.",
                 f"We walked past the {words[1]} and talked about the {words[2]} all afternoon.",
+                f"Here is one: my sister drew a {words[1]} next to a {words[2]}.",
             ),
         ]
     return out
@@ -548,6 +595,8 @@ def _code_prompts() -> list[LabPrompt]:
                 f"lab.code.{i}.{fn}",
                 f"Write a Python function that {task}.",
                 f"```python\n{code}\n```",
+                f"Here is a short version:\n\n```python\n{code}\n```\n\nCall `{fn}` with a "
+                "list, for example `" + fn + "([3, 12, 7])`.",
             )
         )
     return out

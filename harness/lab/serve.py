@@ -38,6 +38,9 @@ def _alive(pid: int, gguf: str) -> bool:
 def start(lab_dir: Path, students: dict[str, Path], port_base: int = 8091) -> dict[str, str]:
     """Start one server per student (reusing live ones); returns name -> base URL (`.../v1`).
 
+    Student i of `students` (in the given order) is served on port `port_base + i`; the port is
+    part of an endpoint's identity, hence of its cached answers' keys.
+
     Each server's model id is the GGUF's folder name (e.g. `student-teacher-n96-e1`), so a
     student trained with another recipe has another endpoint identity and never shares cached
     answers with this one. A live server of the same name on an older GGUF is stopped first.
@@ -45,7 +48,7 @@ def start(lab_dir: Path, students: dict[str, Path], port_base: int = 8091) -> di
     pidfile = lab_dir / "servers.json"
     known = json.loads(pidfile.read_text()) if pidfile.exists() else {}
     urls = {}
-    for i, (name, gguf) in enumerate(sorted(students.items())):
+    for i, (name, gguf) in enumerate(students.items()):
         entry = known.get(name)
         if entry and _alive(entry["pid"], entry["gguf"]):
             if entry["gguf"] == str(gguf) and _healthy(entry["port"]):
