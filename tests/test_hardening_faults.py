@@ -87,9 +87,10 @@ def test_a_store_that_cannot_write_stops_the_run_with_one_operational_error(tmp_
             raise sqlite3.OperationalError("database or disk is full")
 
     writer = _Writer([Broken()])
-    writer.put(object())  # type: ignore[arg-type]
     with pytest.raises(OperationalError, match="cannot write answers: database or disk is full"):
-        writer.flush()
+        writer.put(object())  # type: ignore[arg-type]  (committed at once, so it fails at once)
+    with pytest.raises(OperationalError, match="disk is full"):
+        writer.put(object())  # type: ignore[arg-type]  (and every later answer is refused)
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from harness.probes import load_suites, select
 LAB_DATA = Path(__file__).parent / "data" / "lab"
 CORPUS = LAB_DATA / "answers-n96-e1.jsonl.gz"  # run A: 96 prompts, 1 epoch
 CORPUS_B = LAB_DATA / "answers-n160-e2.jsonl.gz"  # run B: 160 prompts, 2 epochs
+CORPUS_C = LAB_DATA / "answers-n96-e1-c7.jsonl.gz"  # run C: run A's recipe, 7 controls
 
 
 def _words(text: str) -> set[str]:
@@ -113,6 +114,43 @@ def test_committed_lab_corpus_run_b_verdicts():
         assert v["student-gemma"]["p"] > 0.9, (view, v)
         assert result[view]["attribution"]["student-gemma"]["teacher"] != "qwen2.5-coder-0.5b"
     assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
+
+
+def test_committed_lab_corpus_run_c_verdicts():
+    """Run C (run A's recipe, re-run with 7 controls): what docs/lab.md reports.
+
+    Plain: the distilled student is flagged at p < 0.01 against 7 controls. Persona: it is NOT
+    flagged (p = 0.31) -- the issue's bar is met in one deployment only. The matched control
+    student (6 controls: its sibling student-gemma-t1 is left out) is never flagged, and
+    attribution never names the teacher for anyone.
+    """
+    from harness.corpus import load_answers
+    from harness.lab.evaluate import CONTROLS, evaluate_answers
+
+    answers = load_answers(CORPUS_C)
+    result = evaluate_answers(answers)
+    for view in ("plain", "persona"):
+        v = result[view]["verdicts"]
+        assert v["student-teacher"]["n_controls"] == 7, (view, v)
+        assert v["student-gemma"]["n_controls"] == 6, (view, v)
+        assert v["student-gemma"]["outcome"] == "not distilled", (view, v)
+        assert v["student-gemma"]["p"] > 0.8, (view, v)
+        att = result[view]["attribution"]
+        assert "student-gemma-t1" not in att["student-gemma"]["panel"]
+        assert att["student-gemma"]["teacher"] != "qwen2.5-coder-0.5b", (view, att)
+        assert att["student-teacher"]["teacher"] is None, (view, att)
+    plain, persona = result["plain"]["verdicts"], result["persona"]["verdicts"]
+    assert plain["student-teacher"]["outcome"] == "distilled", plain
+    assert plain["student-teacher"]["p"] < 0.01, plain
+    assert persona["student-teacher"]["outcome"] == "not distilled", persona
+    assert persona["student-teacher"]["p"] > 0.05, persona
+    assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
+    # The same answers against run A's five controls reproduce run A (0.01 < p < 0.05 in both
+    # views): the change from run A is the two added controls, not the re-asked answers.
+    five = evaluate_answers(answers, controls=list(CONTROLS[:5]))
+    for view in ("plain", "persona"):
+        v = five[view]["verdicts"]["student-teacher"]
+        assert v["n_controls"] == 5 and 0.01 < v["p"] < 0.05, (view, v)
 
 
 @pytest.mark.slow
