@@ -1,7 +1,7 @@
 """Verdicts of the lab: the detector on the students' answers, per view and per number of probes.
 
 Works from `Answers` alone, so the same function scores a fresh lab run (its run directories)
-and the committed test corpus (`tests/data/lab/answers.jsonl.gz`); the test checks exactly what
+and the committed test corpus (`tests/data/lab/answers-*.jsonl.gz`); the test checks exactly what
 docs/lab.md reports.
 
 Views: `plain` (the base probes) and `persona` (the same probes behind the persona system
