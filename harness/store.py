@@ -90,6 +90,9 @@ class AnswerRecord:
 
 
 _COLUMNS = tuple(f.name for f in fields(AnswerRecord))
+_INSERT = (
+    f"INSERT OR IGNORE INTO answers ({','.join(_COLUMNS)}) VALUES ({','.join('?' * len(_COLUMNS))})"
+)
 
 
 class Store:
@@ -136,13 +139,14 @@ class Store:
     def put_many(self, records: Iterable[AnswerRecord]) -> int:
         """Store answers in one transaction; returns how many were new."""
         rows = [self._row(r) for r in records]
+        if len(rows) == 1 and not self._failures_possible:
+            # One statement is its own transaction in autocommit mode: the hot path of a run.
+            before = self._db.total_changes
+            self._db.execute(_INSERT, rows[0])
+            return self._db.total_changes - before
         with self._transaction():
             before = self._db.total_changes
-            self._db.executemany(
-                f"INSERT OR IGNORE INTO answers ({','.join(_COLUMNS)}) "
-                f"VALUES ({','.join('?' * len(_COLUMNS))})",
-                rows,
-            )
+            self._db.executemany(_INSERT, rows)
             inserted = self._db.total_changes - before
             if self._failures_possible:  # an answer that finally came clears its old failure
                 self._db.executemany("DELETE FROM failures WHERE key=?", [(r[0],) for r in rows])
