@@ -12,7 +12,6 @@ import base64
 import logging
 
 import pytest
-import yaml
 
 from harness.cli import main as cli
 from harness.testing.loopback import CountingProxy, json_error
@@ -38,31 +37,9 @@ def _flaky(n: int, body: bytes):
 
 
 def _config(tmp_path, urls: dict[str, str]):
-    from tests.test_runner import SUITE
+    from tests.test_runner import write_config
 
-    probes = tmp_path / "probes"
-    probes.mkdir(exist_ok=True)
-    (probes / "mini.yaml").write_text(yaml.safe_dump(SUITE))
-    names = list(urls)
-    cfg = {
-        "name": "secrets",
-        "reference": names[0],
-        "suspects": names[1:],
-        "endpoints": {
-            n: {
-                "kind": "openai-chat",
-                "base_url": url + "/v1",
-                "model": n,
-                "api_key_env": ENV,
-                "max_retries": 2,
-            }
-            for n, url in urls.items()
-        },
-        "probes": {"selection": "full", "dir": str(probes)},
-    }
-    path = tmp_path / "run.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return path
+    return write_config(tmp_path, urls, endpoint={"api_key_env": ENV, "max_retries": 2})
 
 
 def _leaks(text: str) -> list[str]:

@@ -52,7 +52,13 @@ SUITE = {
 PLANNED = 5  # answers per endpoint: 1 + 1 + 3 samples
 
 
-def write_config(tmp_path: Path, endpoints: dict[str, str], extra: dict | None = None) -> Path:
+def write_config(
+    tmp_path: Path,
+    endpoints: dict[str, str],
+    extra: dict | None = None,
+    endpoint: dict | None = None,
+) -> Path:
+    """A run config over the mini suite; `endpoint` adds keys to every endpoint entry."""
     probes_dir = tmp_path / "probes"
     probes_dir.mkdir(exist_ok=True)
     (probes_dir / "mini.yaml").write_text(yaml.safe_dump(SUITE))
@@ -68,6 +74,7 @@ def write_config(tmp_path: Path, endpoints: dict[str, str], extra: dict | None =
                 "model": "m",
                 "concurrency": 1,
                 "max_retries": 3,
+                **(endpoint or {}),
             }
             for n, url in endpoints.items()
         },
