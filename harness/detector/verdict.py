@@ -159,7 +159,7 @@ def _excess(table, reference, suspect, controls, rows) -> tuple[np.ndarray, np.n
     a = table.anchor(reference)
     s = table.sims["char4"][rows][:, table.model_index([suspect])[0], a]
     c = table.sims["char4"][rows][:, table.model_index(controls), a]
-    mu = c.mean(axis=1)
+    mu = c.mean(axis=1) if c.shape[1] else np.full(len(s), np.nan)  # no controls: no baseline
     sd = c.std(axis=1, ddof=1) if c.shape[1] > 1 else np.full(len(mu), np.nan)
     z = (s - mu) / np.maximum(sd, 1e-3)
     return s, mu, z
@@ -201,7 +201,7 @@ def verdict_from_table(
     notes: list[str] = []
     s, mu, z = _excess(table, reference, suspect, controls, ev_rows)
     diffs = s - mu
-    effect = float(np.nanmean(diffs)) if len(diffs) else float("nan")
+    effect = float(_nanmean(diffs)) if len(diffs) else float("nan")
     ci = stats.bootstrap_mean_ci(diffs)
     per_probe_p = stats.sign_flip_pvalue(diffs)
 
@@ -233,7 +233,7 @@ def verdict_from_table(
                 n=len(fr),
                 p=fp,
                 p_holm=math.nan,
-                effect=float(np.nanmean(fs - fmu)) if len(fr) else math.nan,
+                effect=float(_nanmean(fs - fmu)) if len(fr) else math.nan,
                 ci=stats.bootstrap_mean_ci(fs - fmu),
                 origin_control=fam in origin_families,
             )
@@ -311,8 +311,8 @@ def verdict_from_table(
         top_probes=top,
         notes=notes,
         per_probe_p=per_probe_p,
-        sim_reference=float(np.nanmean(s)) if len(s) else math.nan,
-        controls_sim=float(np.nanmean(mu)) if len(mu) else math.nan,
+        sim_reference=float(_nanmean(s)) if len(s) else math.nan,
+        controls_sim=float(_nanmean(mu)) if len(mu) else math.nan,
         foils=list(foils),
     )
 
