@@ -75,11 +75,6 @@ def _validate(path: Path, lineno: int, line: str) -> dict:
     return rec
 
 
-def read_records(path: str | Path) -> list[dict]:
-    """All records of a corpus file (see `iter_records`)."""
-    return list(iter_records(path))
-
-
 def record_family(rec: dict) -> str:
     """Probe family of a record: `family`, else `meta.family`, else the prompt-id prefix.
 

@@ -126,9 +126,6 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
-    def has(self, key: str) -> bool:
-        return self._db.execute("SELECT 1 FROM answers WHERE key=?", (key,)).fetchone() is not None
-
     def keys(self) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT key FROM answers")}
 

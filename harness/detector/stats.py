@@ -60,11 +60,6 @@ def t_sf(t: float, df: float) -> float:
     return tail if t > 0 else 1.0 - tail
 
 
-def norm_sf(z: float) -> float:
-    """P(Z > z) for a standard normal."""
-    return 0.5 * math.erfc(z / math.sqrt(2))
-
-
 def prediction_pvalue(x: float, null: np.ndarray) -> tuple[float, float]:
     """One-sided p-value that `x` comes from the same normal population as `null`.
 

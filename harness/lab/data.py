@@ -22,7 +22,6 @@ from harness.store import Store
 
 HUMAN = "human"
 HUMAN_ALT = "human-alt"  # the second human-written answer set (`LabPrompt.alt`)
-HUMAN_SOURCES = (HUMAN, HUMAN_ALT)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -386,7 +386,3 @@ def status() -> list[ModelStatus]:
             )
         )
     return rows
-
-
-def as_dict(item: ServerInfo | ModelStatus) -> dict:
-    return asdict(item)
