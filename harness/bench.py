@@ -18,6 +18,7 @@ import numpy as np
 from harness.answers import Answers
 from harness.corpus import load_answers
 from harness.detector import similarity
+from harness.detector.pooling import PooledNull, pooled_null
 from harness.detector.verdict import MIN_CONTROLS, verdict_from_table
 from harness.errors import InputError
 
@@ -38,6 +39,12 @@ FALLBACK_RULE = (
     "(e.g. siblings and renamed copies); and the suspect itself. With foils, the same is "
     "removed for every foil's family too (a foil's students would be extreme low outliers of the "
     "contrast and widen the null); the score is then the foil contrast"
+)
+SCALE_RULE = (
+    "scale = the spread of the control scores pooled over the documented panels of every "
+    "case reference in the corpus (each without the suspect; location stays per reference), "
+    "when there are at least two such panels and a Brown-Forsythe test does not reject equal "
+    "spread at 0.05; otherwise each panel's own spread. Opt-in (--pool-scale)"
 )
 FOIL_RULE = (
     "foils = every other case reference present in the corpus whose `models` entry has a "
@@ -198,17 +205,41 @@ def load_lineage(directory: Path) -> dict:
     return lineage
 
 
+def case_scale(
+    lineage: dict, table: similarity.SimTable, suspect: str, rows: np.ndarray
+) -> PooledNull | None:
+    """The null scale pooled over every reference's documented panel without `suspect`
+    (SCALE_RULE); None when it cannot be pooled or the equal-spread check rejects."""
+    panels = {}
+    for ref in table.anchors:
+        controls, foils, _ = case_panel(lineage, table.models, ref, suspect)
+        if not foils and ref != suspect:
+            panels[ref] = controls
+    pooled = pooled_null(table, panels, rows)
+    return pooled if pooled is not None and pooled.usable else None
+
+
 def run_cases(
-    answers: Answers, lineage: dict, table: similarity.SimTable, rows: np.ndarray | None = None
+    answers: Answers,
+    lineage: dict,
+    table: similarity.SimTable,
+    rows: np.ndarray | None = None,
+    pool: bool = False,
 ) -> list[CaseResult]:
     models = answers.models
+    all_rows = np.arange(len(table.prompts)) if rows is None else rows
     out = []
     for c in lineage["cases"]:
         ref, sus = c["reference"], c["suspect"]
         if ref not in models or sus not in models:
             continue
         controls, foils, used = case_panel(lineage, models, ref, sus)
-        v = verdict_from_table(table, ref, sus, controls, rows=rows, foils=foils)
+        pooled = case_scale(lineage, table, sus, all_rows) if pool and not foils else None
+        if pooled is not None and ref not in pooled.references:
+            pooled = None
+        v = verdict_from_table(table, ref, sus, controls, rows=rows, foils=foils, pooled=pooled)
+        if pooled is not None:
+            used += f"; scale pooled over {len(pooled.references)} panels ({pooled.df} df)"
         out.append(
             CaseResult(
                 ref,
@@ -225,7 +256,9 @@ def run_cases(
     return out
 
 
-def run_bench(directory: str | Path, prompt_counts=PROMPT_COUNTS, draws: int = DRAWS) -> dict:
+def run_bench(
+    directory: str | Path, prompt_counts=PROMPT_COUNTS, draws: int = DRAWS, pool: bool = False
+) -> dict:
     """Full benchmark; returns the JSON-ready result (see `fingerprint bench --json`)."""
     directory = Path(directory)
     corpus = directory / "responses.jsonl.gz"
@@ -237,12 +270,15 @@ def run_bench(directory: str | Path, prompt_counts=PROMPT_COUNTS, draws: int = D
     if not refs:
         raise InputError(f"{directory}: no case reference has answers in the corpus")
     table = similarity.compute(answers, refs, answers.models)
-    results = run_cases(answers, lineage, table)
+    results = run_cases(answers, lineage, table, pool=pool)
     out = metrics(results)
     out["n_prompts"] = len(table.prompts)
     out["panel_rule"] = PANEL_RULE
     out["fallback_rule"] = FALLBACK_RULE
     out["foil_rule"] = FOIL_RULE
+    out["scale_rule"] = (
+        SCALE_RULE if pool else "each panel's own spread (default; --pool-scale pools it)"
+    )
     out["score"] = (
         "statistic (prediction-interval t of the suspect vs its control panel; model score = "
         "mean similarity to the reference, or with the fallback panel the rank contrast "
@@ -270,7 +306,7 @@ def run_bench(directory: str | Path, prompt_counts=PROMPT_COUNTS, draws: int = D
         per = []
         for d in range(draws):
             rows = np.sort(np.random.default_rng(d).choice(n_all, size=n, replace=False))
-            per.append(metrics(run_cases(answers, lineage, table, rows)))
+            per.append(metrics(run_cases(answers, lineage, table, rows, pool)))
         by[str(n)] = {
             k: float(np.mean([m[k] for m in per if m[k] is not None])) for k in per[0]
         } | {"draws": draws}

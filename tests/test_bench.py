@@ -121,6 +121,11 @@ def test_bench_json_on_synthetic_corpus(tmp_path, capsys):
     assert all(c["panel_rule_used"].startswith("fallback") for c in out["cases"])
     assert main(["bench", "--corpus", str(tmp_path)]) == 0
     assert "panel" in capsys.readouterr().out
+    # One reference: nothing to pool with, so --pool-scale changes no case.
+    assert main(["bench", "--corpus", str(tmp_path), "--json", "--pool-scale"]) == 0
+    pooled = json.loads(capsys.readouterr().out)
+    assert "pooled" in pooled["scale_rule"]
+    assert [c["p_value"] for c in pooled["cases"]] == [c["p_value"] for c in out["cases"]]
 
 
 def test_bench_missing_files(tmp_path):
@@ -185,3 +190,17 @@ def test_real_corpus_alpaca_davinci_target(real_bench):
 @pytest.mark.xfail(strict=True, reason="measured AUC 0.938 < 0.97 target; see docs/detector.md")
 def test_real_corpus_auc_target(real_bench):
     assert real_bench["auc"] >= 0.97
+
+
+@pytest.mark.corpus
+def test_real_corpus_pooled_scale(real_bench):
+    # Opt-in pooled scale (--pool-scale), measured: FPR 2/41 = 0.049, TPR at alpha 8/15 (vs
+    # 6/15 on each panel's own spread), davinci <- alpaca-7b p = 0.012 (vs 0.036), AUC 0.941.
+    pooled = run_bench(REAL, prompt_counts=(), draws=1, pool=True)
+    assert pooled["fpr_at_alpha_05"] <= 0.05
+    assert pooled["tpr_at_alpha_05"] > real_bench["tpr_at_alpha_05"]
+    got = {(c["reference"], c["suspect"]): c for c in pooled["cases"]}
+    assert got[("text_davinci_003", "alpaca-7b")]["p_value"] < 0.02
+    assert got[("claude-2", "alpaca-7b")]["p_value"] >= 0.05
+    assert got[("text_davinci_003", "claude2-alpaca-13b")]["p_value"] >= 0.05
+    assert all("scale pooled over 4 panels" in c["panel_rule_used"] for c in pooled["cases"])

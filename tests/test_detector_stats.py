@@ -53,3 +53,31 @@ def test_column_ranks_midranks_and_anchor_excluded():
     assert np.isnan(r[0, 0, 0]) and np.isnan(r[0, 4, 0])
     assert r[0, 1, 0] == pytest.approx(0.25) and r[0, 2, 0] == pytest.approx(0.25)
     assert r[0, 3, 0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("t, df", [(2.0, 5), (1.3, 43), (3.5, 12)])
+def test_f_sf_is_the_two_sided_t_tail_for_one_numerator_df(t, df):
+    # F(1, d) = T_d^2, so P(F > t^2) = 2 P(T > t): ties f_sf to the table-checked t tail.
+    assert stats.f_sf(t * t, 1, df) == pytest.approx(2 * stats.t_sf(t, df), abs=1e-9)
+
+
+def test_f_sf_matches_table():
+    assert stats.f_sf(2.8165, 3, 43) == pytest.approx(0.05, abs=5e-4)  # F(3, 43) 95 % point
+
+
+def test_levene_calibrated_under_equal_spread_and_detects_unequal():
+    rng = np.random.default_rng(3)
+    ps = np.array(
+        [stats.levene_pvalue([rng.normal(m, 1.0, 8) for m in (0, 5, 9, 2)]) for _ in range(1000)]
+    )
+    assert (ps < 0.05).mean() < 0.08  # Brown-Forsythe is slightly conservative at n = 8
+    wide = [stats.levene_pvalue([rng.normal(0, 1, 20), rng.normal(0, 4, 20)]) for _ in range(50)]
+    assert np.mean(np.array(wide) < 0.05) > 0.8
+    assert np.isnan(stats.levene_pvalue([np.array([1.0, 2.0])]))
+
+
+def test_pooled_sd_is_the_within_group_sd():
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([10.0, 14.0])
+    sd, df = stats.pooled_sd([a, b])
+    assert df == 3
+    assert sd == pytest.approx(np.sqrt((2.0 + 8.0) / 3))

@@ -28,6 +28,12 @@ def register(subparsers) -> None:
         default="10,25,50,100,200,all",
         help="prompt counts for the by-prompts table (comma list; 'all' is always included)",
     )
+    p.add_argument(
+        "--pool-scale",
+        action="store_true",
+        help="estimate the null's spread over every reference's panel (more df, assumes equal "
+        "spread; docs/detector.md)",
+    )
     p.set_defaults(func=run)
 
 
@@ -52,7 +58,7 @@ def _fmt(x) -> str:
 def run(args: argparse.Namespace) -> int:
     from harness.bench import run_bench
 
-    result = run_bench(args.corpus, _counts(args.prompts))
+    result = run_bench(args.corpus, _counts(args.prompts), pool=args.pool_scale)
     if args.json:
         print(json.dumps(result, default=lambda o: None))
         return 0
@@ -60,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     con.print(f"[bold]panel:[/] {result['panel_rule']}")
     con.print(f"[bold]fallback panel:[/] {result['fallback_rule']}")
     con.print(f"[bold]foils:[/] {result['foil_rule']}")
+    con.print(f"[bold]scale:[/] {result['scale_rule']}")
     cases = Table(title="cases")
     for col in ("reference", "suspect", "label", "panel", "foils", "controls", "p", "verdict"):
         cases.add_column(col)

@@ -79,6 +79,44 @@ def prediction_pvalue(x: float, null: np.ndarray) -> tuple[float, float]:
     return t, t_sf(t, k - 1)
 
 
+def f_sf(f: float, d1: float, d2: float) -> float:
+    """P(F > f) for Fisher's F with (d1, d2) degrees of freedom."""
+    if math.isnan(f):
+        return float("nan")
+    if f <= 0:
+        return 1.0
+    return betainc(d2 / 2, d1 / 2, d2 / (d2 + d1 * f))
+
+
+def levene_pvalue(groups: list[np.ndarray]) -> float:
+    """Brown–Forsythe test that the groups have equal spread (ANOVA on |x - group median|).
+
+    Why this one: it is robust to non-normal groups, and its F tail needs only `betainc`.
+    NaN with fewer than 2 groups of >= 2 values or no spread at all.
+    """
+    groups = [np.asarray(g, float) for g in groups if len(g) >= 2]
+    if len(groups) < 2:
+        return float("nan")
+    dev = [np.abs(g - np.median(g)) for g in groups]
+    n = sum(len(d) for d in dev)
+    grand = np.concatenate(dev).mean()
+    between = sum(len(d) * (d.mean() - grand) ** 2 for d in dev) / (len(dev) - 1)
+    within = sum(((d - d.mean()) ** 2).sum() for d in dev) / (n - len(dev))
+    if within <= 0:
+        return float("nan")
+    return f_sf(between / within, len(dev) - 1, n - len(dev))
+
+
+def pooled_sd(groups: list[np.ndarray]) -> tuple[float, int]:
+    """Pooled within-group standard deviation and its degrees of freedom (sum of n_i - 1)."""
+    groups = [np.asarray(g, float) for g in groups if len(g) >= 2]
+    df = sum(len(g) - 1 for g in groups)
+    if df == 0:
+        return float("nan"), 0
+    ss = sum(((g - g.mean()) ** 2).sum() for g in groups)
+    return math.sqrt(ss / df), df
+
+
 def rank_pvalue(x: float, null: np.ndarray) -> float:
     """Exact exchangeability p-value: (1 + #null >= x) / (k + 1). Assumption-free, coarse."""
     null = np.asarray(null, float)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from harness.answers import Answers
 from harness.detector import similarity, stats
 from harness.detector.features import PRIMARY
 from harness.errors import InputError
+
+if TYPE_CHECKING:
+    from harness.detector.pooling import PooledNull
 
 MIN_CONTROLS = 5  # below this a model-level p-value is not reported (verdict inconclusive)
 OUTCOMES = ("distilled", "related", "not distilled", "inconclusive")
@@ -107,27 +111,21 @@ def _nanmean(a: np.ndarray, axis: int = 0) -> np.ndarray:
     return np.divide(s, n, out=np.full(s.shape, np.nan), where=n > 0)
 
 
-def model_scores(
+def feature_means(
     table: similarity.SimTable,
     anchor: str,
     models: list[str],
     rows: np.ndarray,
     foils: tuple[str, ...] | list[str] = (),
-) -> np.ndarray:
-    """Combined model-level score of each of `models` on prompt rows `rows`.
+) -> dict[str, np.ndarray]:
+    """Per scored feature, each model's mean over `rows` (see `model_scores`).
 
-    Without foils, per feature: mean similarity to the anchor over the rows where the feature
-    applies. With foils, per feature and prompt: the model's percentile rank among all table
-    models in similarity to the anchor minus its mean rank in similarity to the foils
-    (`SimTable.ranks`), averaged over rows. Features are put on one scale by dividing by their
-    standard deviation across `models` (a symmetric function of the whole panel, so suspect and
-    controls stay exchangeable) and averaged with equal weights. Features with fewer than 3
-    applicable rows are skipped.
+    Features with fewer than 3 applicable rows, or a model without any, are left out.
     """
     a = table.anchor(anchor)
     fi = [table.anchor(f) for f in foils]
     idx = table.model_index(models)
-    parts = []
+    out = {}
     for f in PRIMARY:
         if f not in table.sims:
             continue
@@ -140,18 +138,54 @@ def model_scores(
         if applicable.sum() < 3:
             continue
         score = _nanmean(s[applicable], axis=0)
-        if np.isnan(score).any():
-            continue
-        sd = score.std(ddof=1) if len(score) > 1 else 0.0
+        if not np.isnan(score).any():
+            out[f] = score
+    return out
+
+
+def model_scores(
+    table: similarity.SimTable,
+    anchor: str,
+    models: list[str],
+    rows: np.ndarray,
+    foils: tuple[str, ...] | list[str] = (),
+    feature_sd: dict[str, float] | None = None,
+) -> np.ndarray:
+    """Combined model-level score of each of `models` on prompt rows `rows`.
+
+    Without foils, per feature: mean similarity to the anchor over the rows where the feature
+    applies. With foils, per feature and prompt: the model's percentile rank among all table
+    models in similarity to the anchor minus its mean rank in similarity to the foils
+    (`SimTable.ranks`), averaged over rows. Features are put on one scale by dividing by their
+    standard deviation across `models` (a symmetric function of the whole panel, so suspect and
+    controls stay exchangeable) — or by `feature_sd` when a pooled scale is given
+    (`pooling.PooledNull`) — and averaged with equal weights. Features with fewer than 3
+    applicable rows are skipped.
+    """
+    parts = []
+    for f, score in feature_means(table, anchor, models, rows, foils).items():
+        if feature_sd is not None:
+            sd = feature_sd.get(f, math.nan)
+            if not sd > 0:
+                continue
+        else:
+            sd = score.std(ddof=1) if len(score) > 1 else 0.0
         parts.append(score / sd if sd > 0 else score * 0.0)
     if not parts:
         return np.full(len(models), np.nan)
     return np.mean(parts, axis=0)
 
 
-def _test(table, reference, suspect, controls, rows, foils=()) -> tuple[float, float]:
-    scores = model_scores(table, reference, [suspect, *controls], rows, foils)
-    return stats.prediction_pvalue(scores[0], scores[1:])
+def _test(
+    table, reference, suspect, controls, rows, foils=(), pooled: PooledNull | None = None
+) -> tuple[float, float]:
+    if pooled is None:
+        scores = model_scores(table, reference, [suspect, *controls], rows, foils)
+        return stats.prediction_pvalue(scores[0], scores[1:])
+    scores = model_scores(table, reference, [suspect, *controls], rows, (), pooled.feature_sd)
+    k = len(controls)
+    t = (scores[0] - float(np.mean(scores[1:]))) / (pooled.sd * math.sqrt(1 + 1 / k))
+    return float(t), stats.t_sf(float(t), pooled.df)
 
 
 def _excess(table, reference, suspect, controls, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -187,11 +221,17 @@ def verdict_from_table(
     origin_families: tuple[str, ...] = ("sensitive",),
     rows: np.ndarray | None = None,
     foils: tuple[str, ...] | list[str] = (),
+    pooled: PooledNull | None = None,
 ) -> Verdict:
     """Verdict for one suspect from precomputed similarities (used by `detect` and the bench).
 
     `foils` must be anchors of `table`; see `model_scores` for how they enter the score.
+    `pooled`: the null's scale estimated across several references' panels
+    (`pooling.pooled_null`, computed on the same rows); only used without foils. Per-family
+    tests keep the panel's own scale (a pooled scale is estimated on all rows, not a family's).
     """
+    if foils:
+        pooled = None
     foils = [f for f in foils if f not in (reference, suspect)]
     fams = np.array(table.families)
     all_rows = np.arange(len(table.prompts)) if rows is None else rows
@@ -206,7 +246,7 @@ def verdict_from_table(
     per_probe_p = stats.sign_flip_pvalue(diffs)
 
     if k >= MIN_CONTROLS and len(ev_rows) >= 3:
-        t, p = _test(table, reference, suspect, controls, ev_rows, foils)
+        t, p = _test(table, reference, suspect, controls, ev_rows, foils, pooled)
     else:
         t, p = float("nan"), float("nan")
         notes.append(
@@ -306,7 +346,8 @@ def verdict_from_table(
         n_probes=len(ev_rows),
         n_controls=k,
         null=NULL_TEXT.format(s=suspect, r=reference, k=k)
-        + (FOIL_TEXT.format(r=reference, f=", ".join(foils)) if foils else ""),
+        + (FOIL_TEXT.format(r=reference, f=", ".join(foils)) if foils else "")
+        + (pooled.describe() if pooled is not None else ""),
         families=families,
         top_probes=top,
         notes=notes,
