@@ -73,6 +73,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from harness.errors import InputError
+from harness.messages import Message
 
 FAMILIES = ("identity", "canary", "style", "refusal", "reasoning", "random", "sensitive")
 SELECTIONS = ("core", "smoke", "full")  # "full" holds every probe implicitly
@@ -128,14 +129,6 @@ _ID_RULE = "must be lowercase letters, digits, '.', '_' or '-' (no '@'), startin
 _LANG_RE = re.compile(r"^([a-z]{2,3})(-[A-Za-z0-9]{2,8})*$")
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 _MAX_DEPTH = 32
-
-
-@dataclass(frozen=True)
-class Message:
-    """One chat turn; `role` is system, user or assistant."""
-
-    role: str
-    content: str
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from harness.budget import Budget, BudgetExceeded, Prices
 from harness.endpoints import Endpoint, EndpointError, GenerateRequest, GenerateResponse
-from harness.endpoints.base import ChatMessage
 from harness.errors import FingerprintError, OperationalError, redact
+from harness.messages import Message
 from harness.probes import Probe
 from harness.store import AnswerRecord, Store, cache_key
 
@@ -36,7 +36,7 @@ def derive_seed(run_seed: int, probe_id: str, sample_index: int) -> int:
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
-def render_transcript(messages: Sequence[ChatMessage]) -> str:
+def render_transcript(messages: Sequence[Message]) -> str:
     """A plain transcript for base models that only complete text."""
     lines = []
     for m in messages:
@@ -50,7 +50,7 @@ def render_transcript(messages: Sequence[ChatMessage]) -> str:
 def build_request(
     probe: Probe, kind: str, seed: int, logprobs: int | None = None
 ) -> GenerateRequest:
-    messages = tuple(ChatMessage(m.role, m.content) for m in probe.messages)
+    messages = probe.messages
     s = probe.sampling
     common = {
         "temperature": s.temperature,

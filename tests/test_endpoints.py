@@ -7,11 +7,11 @@ import asyncio
 import pytest
 
 from harness.config import EndpointSpec
-from harness.endpoints import ChatMessage, EndpointError, GenerateRequest, make_endpoint
+from harness.endpoints import EndpointError, GenerateRequest, Message, make_endpoint
 from harness.errors import InputError
 from harness.testing.loopback import CountingProxy, json_error
 
-HELLO = (ChatMessage("user", "Name three colours."),)
+HELLO = (Message("user", "Name three colours."),)
 
 
 def spec(server, kind="openai-chat", **kw) -> EndpointSpec:
@@ -91,7 +91,7 @@ def test_completions_on_base_model_with_logprobs(local_model):
 
 def test_anthropic_messages_with_system_prompt(local_model):
     server = local_model("smollm2-135m")
-    req = GenerateRequest(messages=(ChatMessage("system", "You are terse."), *HELLO), max_tokens=16)
+    req = GenerateRequest(messages=(Message("system", "You are terse."), *HELLO), max_tokens=16)
     resp = ask(spec(server, kind="anthropic"), req)
     assert resp.texts[0].strip()
     assert resp.choices[0].finish_reason in ("end_turn", "max_tokens", "stop_sequence")

@@ -15,8 +15,9 @@ import pytest
 
 from benchmarks.adaptive import adaptive
 from benchmarks.chaos import chaos
-from harness.endpoints.base import ChatMessage, GenerateRequest
+from harness.endpoints.base import GenerateRequest
 from harness.errors import OperationalError
+from harness.messages import Message
 from harness.runner import AdaptiveLimit, _Writer
 
 
@@ -64,7 +65,7 @@ def test_adaptive_limit_halves_once_per_window_and_grows_back():
 def test_canonical_request_json_is_unchanged_by_the_fast_path():
     """Cache keys hash this JSON: the hand-built dict must equal the dataclasses.asdict one."""
     req = GenerateRequest(
-        messages=(ChatMessage("system", "s"), ChatMessage("user", "é ✓")),
+        messages=(Message("system", "s"), Message("user", "é ✓")),
         temperature=0.7,
         max_tokens=9,
         seed=3,

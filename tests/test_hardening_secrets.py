@@ -99,7 +99,7 @@ def test_server_error_echoing_the_authorization_header_is_shown_redacted(monkeyp
 
     from harness.config import EndpointSpec
     from harness.endpoints import EndpointError, GenerateRequest, make_endpoint
-    from harness.endpoints.base import ChatMessage
+    from harness.messages import Message
 
     monkeypatch.setenv(ENV, KEY)
     with CountingProxy(None, fault=_reject) as server:
@@ -108,7 +108,7 @@ def test_server_error_echoing_the_authorization_header_is_shown_redacted(monkeyp
         async def go():
             ep = make_endpoint(spec)
             try:
-                await ep.generate(GenerateRequest(messages=(ChatMessage("user", "hi"),)))
+                await ep.generate(GenerateRequest(messages=(Message("user", "hi"),)))
             finally:
                 await ep.aclose()
 

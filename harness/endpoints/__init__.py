@@ -15,7 +15,6 @@ import httpx
 from harness.config import EndpointSpec
 from harness.endpoints import anthropic, openai
 from harness.endpoints.base import (
-    ChatMessage,
     Endpoint,
     EndpointError,
     GenerateRequest,
@@ -23,14 +22,15 @@ from harness.endpoints.base import (
 )
 from harness.endpoints.http import post_json, register_secrets
 from harness.errors import InputError
+from harness.messages import Message
 
 __all__ = [
-    "ChatMessage",
     "Endpoint",
     "EndpointError",
     "GenerateRequest",
     "GenerateResponse",
     "HttpEndpoint",
+    "Message",
     "make_endpoint",
 ]
 

@@ -11,19 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from harness.errors import OperationalError
-
-
-@dataclass(frozen=True)
-class ChatMessage:
-    role: str
-    content: str
+from harness.messages import Message
 
 
 @dataclass(frozen=True)
 class GenerateRequest:
     """What to ask. Exactly one of `messages` (chat) or `prompt` (raw completion) is set."""
 
-    messages: tuple[ChatMessage, ...] = ()
+    messages: tuple[Message, ...] = ()
     prompt: str | None = None
     temperature: float = 0.0
     max_tokens: int = 256

@@ -41,10 +41,11 @@ from lm_eval.api.registry import register_model  # noqa: E402
 
 from harness.config import EndpointSpec, endpoint_from_dict  # noqa: E402
 from harness.endpoints import make_endpoint  # noqa: E402
-from harness.endpoints.base import ChatMessage, GenerateRequest  # noqa: E402
+from harness.endpoints.base import GenerateRequest  # noqa: E402
 from harness.errors import InputError, OperationalError, redact  # noqa: E402
 from harness.manifest import RunDir, new_manifest  # noqa: E402
-from harness.probes import Message, Probe, Sampling  # noqa: E402
+from harness.messages import Message  # noqa: E402
+from harness.probes import Probe, Sampling  # noqa: E402
 from harness.runner import WorkItem, build_request, derive_seed, execute  # noqa: E402
 from harness.store import Store, cache_key  # noqa: E402
 
@@ -186,7 +187,7 @@ class FingerprintLM(LM):
             id=probe_id,
             family=str(inst.task_name),
             suite="lm-eval",
-            messages=tuple(Message(m.role, m.content) for m in messages),
+            messages=messages,
             prompt=None if self.spec.kind != "openai-completions" else context,
             sampling=sampling,
             tags=("lm-eval",),
@@ -306,15 +307,15 @@ def _fp_probe(fp: dict, gen: dict) -> Probe:
     )
 
 
-def _chat(context: str) -> tuple[ChatMessage, ...]:
+def _chat(context: str) -> tuple[Message, ...]:
     """Chat turns from `apply_chat_template`'s JSON, or the whole context as one user turn."""
     if context.startswith("[{"):
         try:
             turns = json.loads(context)
-            return tuple(ChatMessage(str(t["role"]), str(t["content"])) for t in turns)
+            return tuple(Message(str(t["role"]), str(t["content"])) for t in turns)
         except (ValueError, KeyError, TypeError):
             pass
-    return (ChatMessage("user", context),)
+    return (Message("user", context),)
 
 
 def _cut(text: str, stops: tuple[str, ...]) -> str:
