@@ -21,30 +21,15 @@ from harness.cli import main  # noqa: E402
 from harness.config import load_config  # noqa: E402
 from harness.pipeline import run  # noqa: E402
 from harness.store import AnswerRecord, Store  # noqa: E402
+from harness.testing.suites import mini_suite, write_suite  # noqa: E402
 
-EXPECT = {"task": "write", "length": "short"}
-SUITE = {
-    "suite": "mini",
-    "version": "0.1.0",
-    "family": "style",
-    "description": "tiny suite for interop tests",
-    "probes": [
-        {
-            "id": "style.en.d1",
-            "language": "en",
-            "user": "Say hello.",
-            "expect": EXPECT,
-            "sampling": {"max_tokens": 8},
-        },
-        {
-            "id": "style.en.d2",
-            "language": "en",
-            "user": "Name an animal.",
-            "expect": EXPECT,
-            "sampling": {"temperature": 1.0, "samples": 3, "max_tokens": 8},
-        },
+SUITE = mini_suite(
+    [
+        ("style.en.d1", "Say hello.", {"max_tokens": 8}),
+        ("style.en.d2", "Name an animal.", {"temperature": 1.0, "samples": 3, "max_tokens": 8}),
     ],
-}
+    "tiny suite for interop tests",
+)
 # Text a careless export mangles: CRLF, trailing blanks, BOM, line separator, quotes, non-BMP.
 TRICKY = 'line one\r\nline two  \t\n\ufeff\u2028"quoted" \\ {{x}} 🧪 — é\u0301 '
 
@@ -56,8 +41,7 @@ def real_run(local_servers, tmp_path_factory) -> Path:
         pytest.skip("local model smollm2-135m is not available")
     server = local_servers["smollm2-135m"]
     tmp = tmp_path_factory.mktemp("dsrun")
-    (tmp / "probes").mkdir()
-    (tmp / "probes" / "mini.yaml").write_text(yaml.safe_dump(SUITE))
+    write_suite(tmp / "probes", SUITE)
     cfg = {
         "name": "ds",
         "reference": "a",

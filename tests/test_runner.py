@@ -18,37 +18,16 @@ from harness.pipeline import run
 from harness.runner import derive_seed
 from harness.store import Store
 from harness.testing.loopback import CountingProxy, json_error
+from harness.testing.suites import mini_suite, write_suite
 
-EXPECT = {"task": "write", "length": "short"}
-SUITE = {
-    "suite": "mini",
-    "version": "0.1.0",
-    "family": "style",
-    "description": "tiny suite for runner tests",
-    "probes": [
-        {
-            "id": "style.en.t1",
-            "language": "en",
-            "user": "Say hello.",
-            "expect": EXPECT,
-            "sampling": {"max_tokens": 8},
-        },
-        {
-            "id": "style.en.t2",
-            "language": "en",
-            "user": "Name a fruit.",
-            "expect": EXPECT,
-            "sampling": {"max_tokens": 8},
-        },
-        {
-            "id": "style.en.t3",
-            "language": "en",
-            "user": "Name an animal.",
-            "expect": EXPECT,
-            "sampling": {"max_tokens": 8, "temperature": 1.0, "samples": 3},
-        },
+SUITE = mini_suite(
+    [
+        ("style.en.t1", "Say hello.", {"max_tokens": 8}),
+        ("style.en.t2", "Name a fruit.", {"max_tokens": 8}),
+        ("style.en.t3", "Name an animal.", {"max_tokens": 8, "temperature": 1.0, "samples": 3}),
     ],
-}
+    "tiny suite for runner tests",
+)
 PLANNED = 5  # answers per endpoint: 1 + 1 + 3 samples
 
 
@@ -59,9 +38,7 @@ def write_config(
     endpoint: dict | None = None,
 ) -> Path:
     """A run config over the mini suite; `endpoint` adds keys to every endpoint entry."""
-    probes_dir = tmp_path / "probes"
-    probes_dir.mkdir(exist_ok=True)
-    (probes_dir / "mini.yaml").write_text(yaml.safe_dump(SUITE))
+    probes_dir = write_suite(tmp_path / "probes", SUITE)
     names = list(endpoints)
     cfg = {
         "name": "t",
