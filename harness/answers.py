@@ -21,11 +21,16 @@ class Answers:
               family "default".
     prompts:  prompt id -> prompt text (used by canary scoring to ignore echoed prompt text
               and by reports to show probes side by side).
+    first_tokens: optional, model -> prompt id -> one {token string: probability} per sample
+              that came with logprobs: the top alternatives for the *first* generated token, as
+              the endpoint returned them (unnormalised; see `features.first_token`). Empty when
+              no answer has logprobs (corpora, stores run without `logprobs: N`).
     """
 
     texts: dict[str, dict[str, list[str]]]
     families: dict[str, str] = field(default_factory=dict)
     prompts: dict[str, str] = field(default_factory=dict)
+    first_tokens: dict[str, dict[str, list[dict[str, float]]]] = field(default_factory=dict)
 
     @property
     def models(self) -> list[str]:
@@ -59,7 +64,16 @@ class Answers:
         }
         fams = {p: f for p, f in self.families.items() if keep is None or p in keep}
         prompts = {p: t for p, t in self.prompts.items() if keep is None or p in keep}
-        return Answers(texts=texts, families=fams, prompts=prompts)
+        first = {
+            m: {
+                p: [dict(d) for d in s]
+                for p, s in self.first_tokens[m].items()
+                if keep is None or p in keep
+            }
+            for m in models
+            if m in self.first_tokens
+        }
+        return Answers(texts=texts, families=fams, prompts=prompts, first_tokens=first)
 
     def on_common_prompts(self, models: list[str] | None = None) -> Answers:
         """Restrict to `models` and to the prompts every one of them answered."""

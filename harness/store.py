@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -238,15 +239,46 @@ def prompt_text(request_json: str) -> str:
     return str(req.get("prompt") or "")
 
 
+def first_token_top(logprobs: list[dict[str, Any]] | None) -> dict[str, float] | None:
+    """{token: probability} of the first generated token's top alternatives, or None.
+
+    From a stored `logprobs` column (a list of `TokenLogprob` dicts). When the run asked for
+    `logprobs: 0` there are no alternatives and the chosen token alone is returned.
+    """
+    if not logprobs or not isinstance(logprobs[0], dict):
+        return None
+    first = logprobs[0]
+    top = first.get("top") or {}
+    if not top and "token" in first:
+        top = {str(first["token"]): float(first.get("logprob", 0.0))}
+    out: dict[str, float] = {}
+    for tok, lp in top.items():
+        try:
+            p = math.exp(float(lp))
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if math.isfinite(p):
+            out[str(tok)] = p
+    return out or None
+
+
 def to_answers(store: Store, endpoints: Iterable[str] | None = None) -> Answers:
-    """The detector's view of a store: endpoint -> probe id -> texts in sample order."""
+    """The detector's view of a store: endpoint -> probe id -> texts in sample order.
+
+    Answers stored with logprobs also fill `Answers.first_tokens` (first generated token's
+    top alternatives per sample); stores without logprobs give an empty `first_tokens`.
+    """
     texts: dict[str, dict[str, list[str]]] = {}
     families: dict[str, str] = {}
     prompts: dict[str, str] = {}
+    first_tokens: dict[str, dict[str, list[dict[str, float]]]] = {}
     for r in store.records(endpoints):
         texts.setdefault(r.endpoint, {}).setdefault(r.probe_id, []).append(r.text)
         if r.family:
             families[r.probe_id] = r.family
         if r.probe_id not in prompts:
             prompts[r.probe_id] = prompt_text(r.request)
-    return Answers(texts=texts, families=families, prompts=prompts)
+        top = first_token_top(r.logprobs)
+        if top is not None:
+            first_tokens.setdefault(r.endpoint, {}).setdefault(r.probe_id, []).append(top)
+    return Answers(texts=texts, families=families, prompts=prompts, first_tokens=first_tokens)

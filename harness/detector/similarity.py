@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from harness.answers import Answers
-from harness.detector.features import FEATURES, PRIMARY
+from harness.detector.features import FEATURES, PRIMARY, first_token
 
 
 @dataclass
@@ -113,6 +113,8 @@ def compute(
         prompt = answers.prompts.get(p, "")
         cols = a_idx + [e[1] for e in extra]
         for f in feats:
+            if f == first_token.NAME:  # token distributions, not texts: filled below
+                continue
             fn, families = FEATURES[f]
             if families is not None and fams[i] not in families:
                 continue
@@ -121,7 +123,10 @@ def compute(
             for k, (a, _j1, j2) in enumerate(extra):
                 if f == "char4":
                     self_sim[a][i] = out[j2, n_a + k]
-    return SimTable(models, prompts, fams, list(anchors), sims, self_sim)
+    table = SimTable(models, prompts, fams, list(anchors), sims, self_sim)
+    if first_token.NAME in feats:
+        first_token.add_to_table(table, answers)
+    return table
 
 
 def similarity_matrix(answers: Answers, models: list[str], feature: str = "char4") -> np.ndarray:

@@ -5,7 +5,15 @@ with values in [0, 1] (1 = same), or NaN where the feature says nothing about th
 Keeping one signature lets `similarity.py` loop over features without knowing them.
 """
 
-from harness.detector.features import canary, identity, lexical, refusal, style
+from harness.detector.features import (
+    canary,
+    embedding,
+    first_token,
+    identity,
+    lexical,
+    refusal,
+    style,
+)
 
 # name -> (module, families it applies to; None = every family)
 FEATURES = {
@@ -15,6 +23,11 @@ FEATURES = {
     "identity": (identity.prompt_sims, ("identity",)),
     "refusal": (refusal.prompt_sims, ("refusal", "sensitive")),
     "canary": (canary.prompt_sims, ("canary",)),
+    # Optional, not scored (see docs/detector.md, "Optional features"). `embed` needs the
+    # extra `pip install -e '.[embed]'` (InputError otherwise); `first_token` takes token
+    # distributions, not texts (`similarity.compute` fills it from `Answers.first_tokens`).
+    "embed": (embedding.prompt_sims, None),
+    "first_token": (first_token.prompt_sims, None),
 }
 
 # Features in the model-level statistic on every family, with equal a-priori weights.
