@@ -19,6 +19,8 @@ LAB_DATA = Path(__file__).parent / "data" / "lab"
 CORPUS = LAB_DATA / "answers-n96-e1.jsonl.gz"  # run A: 96 prompts, 1 epoch
 CORPUS_B = LAB_DATA / "answers-n160-e2.jsonl.gz"  # run B: 160 prompts, 2 epochs
 CORPUS_C = LAB_DATA / "answers-n96-e1-c7.jsonl.gz"  # run C: run A's recipe, 7 controls
+# run D: 258 prompts, 2 epochs, top 12 of 30 blocks trained, 7 controls
+CORPUS_D = LAB_DATA / "answers-n258-e2-l12-c7.jsonl.gz"
 
 
 def _words(text: str) -> set[str]:
@@ -50,6 +52,26 @@ def test_lab_prompts_have_human_answers_and_mixed_prefixes():
     assert all(p.alt.strip() and p.alt != p.human for p in prompts)
     kinds = {p.id.split(".")[1] for p in prompts[:40]}
     assert kinds == {"topic", "math", "words", "code"}
+
+
+def test_recipe_names_keep_earlier_runs_apart():
+    """Runs A-C's recipe keeps its names; any other recipe gets its own students and report."""
+    from harness.lab.experiment import LabConfig, report_name, student_dir, train_config
+    from harness.lab.train import TrainConfig, recipe
+
+    a = LabConfig()
+    assert report_name(a) == "report-n96-e1.json"
+    assert student_dir(a, "student-teacher") == "student-teacher-n96-e1"
+    assert recipe(train_config(a)) == recipe(TrainConfig(epochs=1))
+    b = LabConfig(n_prompts=160, epochs=2)
+    assert student_dir(b, "student-gemma") == "student-gemma-n160-e2"
+    d = LabConfig(n_prompts=258, epochs=2, train_layers=12)
+    assert report_name(d) == "report-n258-e2-l12.json"
+    assert student_dir(d, "student-teacher") == "student-teacher-n258-e2-l12"
+    assert train_config(d).train_layers == 12 and train_config(d).epochs == 2
+    assert student_dir(LabConfig(lr=1e-4), "s") == "s-n96-e1-lr0.0001"
+    # Parallel training is speed only: not part of the recipe, not part of the name.
+    assert student_dir(LabConfig(train_jobs=2), "s") == "s-n96-e1"
 
 
 @pytest.mark.skipif(
@@ -151,6 +173,40 @@ def test_committed_lab_corpus_run_c_verdicts():
     for view in ("plain", "persona"):
         v = five[view]["verdicts"]["student-teacher"]
         assert v["n_controls"] == 5 and 0.01 < v["p"] < 0.05, (view, v)
+
+
+def test_committed_lab_corpus_run_d_verdicts():
+    """Run D (much stronger distillation, recipe fixed before the run): what docs/lab.md reports.
+
+    The distilled student is flagged at p < 0.01 against 7 controls in both deployments (plain
+    p = 0.0025, persona p = 0.009); the matched control student (6 controls) is never flagged.
+    Attribution still names no single teacher for the distilled student: qwen is its only
+    significant candidate, but does not beat gemma3-270m significantly. It never names the
+    teacher for the control student.
+    """
+    from harness.corpus import load_answers
+    from harness.lab.evaluate import evaluate_answers
+
+    result = evaluate_answers(load_answers(CORPUS_D))
+    assert set(result) == {"plain", "persona"}
+    for view in ("plain", "persona"):
+        v = result[view]["verdicts"]
+        assert v["student-teacher"]["n_controls"] == 7, (view, v)
+        assert v["student-gemma"]["n_controls"] == 6, (view, v)
+        assert v["student-teacher"]["outcome"] == "distilled", (view, v)
+        assert v["student-teacher"]["p"] < 0.01, (view, v)
+        assert v["student-gemma"]["outcome"] == "not distilled", (view, v)
+        assert v["student-gemma"]["p"] > 0.9, (view, v)
+        att = result[view]["attribution"]
+        assert "student-gemma-t1" not in att["student-gemma"]["panel"]
+        assert att["student-gemma"]["teacher"] != "qwen2.5-coder-0.5b", (view, att)
+        # Not reached: qwen is the best candidate (p < 0.05) but not significantly better
+        # than gemma3-270m.
+        assert att["student-teacher"]["teacher"] is None, (view, att)
+        assert att["student-teacher"]["p"]["qwen2.5-coder-0.5b"] < 0.05, (view, att)
+        assert att["student-teacher"]["p"]["gemma3-270m"] > 0.05, (view, att)
+        assert att["student-teacher"]["versus"]["gemma3-270m"] > 0.05, (view, att)
+    assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
 
 
 @pytest.mark.slow

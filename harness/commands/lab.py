@@ -26,6 +26,20 @@ def register(subparsers) -> None:
     r.add_argument("--lab-dir", help="working directory (default ~/.cache/fingerprint/lab)")
     r.add_argument("--prompts", type=int, default=96, help="lab prompts per source (default 96)")
     r.add_argument("--epochs", type=int, default=1, help="training epochs (default 1)")
+    r.add_argument(
+        "--train-layers",
+        type=int,
+        default=6,
+        help="top transformer blocks trained, of 30 (default 6; 30 = full fine-tune but the "
+        "tied embeddings)",
+    )
+    r.add_argument("--lr", type=float, default=3e-4, help="peak learning rate (default 3e-4)")
+    r.add_argument(
+        "--train-jobs",
+        type=int,
+        default=1,
+        help="students trained at once, one process and one torch thread each (default 1)",
+    )
     r.add_argument("--selection", default="core", help="probe selection (default core)")
     r.add_argument("--probe-limit", type=int, help="only the first N probes per run (smoke)")
     r.add_argument("--export-corpus", help="also write every answer to this .jsonl.gz corpus")
@@ -65,6 +79,9 @@ def _run(args) -> int:
         lab_dir=_lab_dir(args),
         n_prompts=args.prompts,
         epochs=args.epochs,
+        train_layers=args.train_layers,
+        lr=args.lr,
+        train_jobs=args.train_jobs,
         selection=args.selection,
         probe_limit=args.probe_limit,
     )

@@ -21,6 +21,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness.lab.data import HUMAN_ALT, Source
+from harness.lab.train import TrainConfig
+
+DEFAULT_TRAIN = TrainConfig()
 
 TEACHER = "qwen2.5-coder-0.5b"
 LOCAL_CONTROLS = ("smollm2-135m", "gemma3-270m")
@@ -33,6 +36,12 @@ class LabConfig:
     lab_dir: Path = Path.home() / ".cache" / "fingerprint" / "lab"
     n_prompts: int = 96
     epochs: int = 1
+    # The training recipe beyond data size and epochs (run D, docs/lab.md). The defaults are
+    # runs A-C's recipe; a student (and a report) of any other recipe gets its own name, so
+    # cached students and reports of earlier runs are never overwritten or reused by mistake.
+    train_layers: int = DEFAULT_TRAIN.train_layers
+    lr: float = DEFAULT_TRAIN.lr
+    train_jobs: int = 1  # students trained at once (separate processes): speed only
     max_tokens: int = 128
     selection: str = "core"
     probe_limit: int | None = None  # only the first N probes per view (tiny configurations)
@@ -117,7 +126,7 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
     from harness.lab import data, serve
     from harness.lab.evaluate import evaluate
     from harness.lab.export import write_student_gguf
-    from harness.lab.train import BASE_GGUF, TrainConfig, train
+    from harness.lab.train import BASE_GGUF
     from harness.pipeline import run
 
     cfg.lab_dir.mkdir(parents=True, exist_ok=True)
@@ -141,13 +150,19 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
     timings["collect_s"] = time.perf_counter() - t0
     sizes = data.describe_n(store, [_data_source(s) for s in cfg.sources], cfg.n_prompts)
 
-    tcfg = TrainConfig(epochs=cfg.epochs, max_answer_tokens=cfg.max_tokens)
-    training, ggufs = {}, {}
+    tcfg = train_config(cfg)
+    outs = {s.name: cfg.lab_dir / "students" / student_dir(cfg, s.name) for s in cfg.sources}
+    jobs = {}
     for s in cfg.sources:
         pairs = data.training_pairs(store, _data_source(s), cfg.n_prompts)
-        out = cfg.lab_dir / "students" / f"{s.name}-n{cfg.n_prompts}-e{cfg.epochs}"
-        log(f"training {s.name} on {len(pairs)} answers")
-        training[s.name] = train(pairs, out, models_dir, tcfg, log=log)
+        log(f"{s.name}: {len(pairs)} training answers")
+        jobs[s.name] = pairs
+    t0 = time.perf_counter()
+    training = _train_all(jobs, outs, models_dir, tcfg, cfg.train_jobs, log)
+    timings["train_s"] = time.perf_counter() - t0
+    ggufs = {}
+    for s in cfg.sources:
+        out = outs[s.name]
         gguf = out / f"{s.name}.gguf"
         if not gguf.exists():
             import torch
@@ -183,6 +198,57 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
     return report
 
 
+def train_config(cfg: LabConfig) -> TrainConfig:
+    """The training recipe of a lab run (identical for every student)."""
+    return TrainConfig(
+        epochs=cfg.epochs,
+        max_answer_tokens=cfg.max_tokens,
+        train_layers=cfg.train_layers,
+        lr=cfg.lr,
+    )
+
+
+def recipe_tag(cfg: LabConfig) -> str:
+    """`n<prompts>-e<epochs>`, plus `-l<layers>` / `-lr<lr>` when they differ from runs A-C."""
+    tag = f"n{cfg.n_prompts}-e{cfg.epochs}"
+    if cfg.train_layers != DEFAULT_TRAIN.train_layers:
+        tag += f"-l{cfg.train_layers}"
+    if cfg.lr != DEFAULT_TRAIN.lr:
+        tag += f"-lr{cfg.lr:g}"
+    return tag
+
+
+def student_dir(cfg: LabConfig, name: str) -> str:
+    """A student's folder (and its server's model id), e.g. `student-teacher-n258-e3-l30`."""
+    return f"{name}-{recipe_tag(cfg)}"
+
+
+def _train_one(pairs, out, models_dir, tcfg) -> dict:
+    from harness.lab.train import train
+
+    return train(pairs, out, models_dir, tcfg, log=lambda m: print(f"{out.name}: {m}", flush=True))
+
+
+def _train_all(jobs: dict, outs: dict, models_dir: Path, tcfg, n_jobs: int, log) -> dict:
+    """Train every student, `n_jobs` at a time (one process each, `tcfg.threads` torch threads).
+
+    The recipe is the same for all; parallelism only changes the wall time. Finished students
+    are returned from their summaries by `train` itself, so a resumed run skips them."""
+    if n_jobs <= 1:
+        from harness.lab.train import train
+
+        return {n: train(p, outs[n], models_dir, tcfg, log=log) for n, p in jobs.items()}
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
+        futures = {
+            n: pool.submit(_train_one, p, outs[n], models_dir, tcfg) for n, p in jobs.items()
+        }
+        return {n: f.result() for n, f in futures.items()}
+
+
 def port_order(names) -> list[str]:
     """Serving order (student i gets port_base + i): the five students of runs A and B in
     alphabetical order, as they were served then, and students added later after them. The
@@ -201,5 +267,5 @@ FIRST_FIVE = (
 
 
 def report_name(cfg: LabConfig) -> str:
-    """One report per recipe, so runs with other data sizes or epochs never overwrite it."""
-    return f"report-n{cfg.n_prompts}-e{cfg.epochs}.json"
+    """One report per recipe, so runs with another recipe never overwrite it."""
+    return f"report-{recipe_tag(cfg)}.json"
