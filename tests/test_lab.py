@@ -21,6 +21,8 @@ CORPUS_B = LAB_DATA / "answers-n160-e2.jsonl.gz"  # run B: 160 prompts, 2 epochs
 CORPUS_C = LAB_DATA / "answers-n96-e1-c7.jsonl.gz"  # run C: run A's recipe, 7 controls
 # run D: 258 prompts, 2 epochs, top 12 of 30 blocks trained, 7 controls
 CORPUS_D = LAB_DATA / "answers-n258-e2-l12-c7.jsonl.gz"
+# run E: run D's recipe as a full fine-tune (all 30 blocks trained), 7 controls
+CORPUS_E = LAB_DATA / "answers-n258-e2-l30-c7.jsonl.gz"
 
 
 def _words(text: str) -> set[str]:
@@ -69,6 +71,9 @@ def test_recipe_names_keep_earlier_runs_apart():
     assert report_name(d) == "report-n258-e2-l12.json"
     assert student_dir(d, "student-teacher") == "student-teacher-n258-e2-l12"
     assert train_config(d).train_layers == 12 and train_config(d).epochs == 2
+    e = LabConfig(n_prompts=258, epochs=2, train_layers=30)
+    assert report_name(e) == "report-n258-e2-l30.json"
+    assert student_dir(e, "student-teacher") == "student-teacher-n258-e2-l30"
     assert student_dir(LabConfig(lr=1e-4), "s") == "s-n96-e1-lr0.0001"
     # Parallel training is speed only: not part of the recipe, not part of the name.
     assert student_dir(LabConfig(train_jobs=2), "s") == "s-n96-e1"
@@ -207,6 +212,46 @@ def test_committed_lab_corpus_run_d_verdicts():
         assert att["student-teacher"]["p"]["gemma3-270m"] > 0.05, (view, att)
         assert att["student-teacher"]["versus"]["gemma3-270m"] > 0.05, (view, att)
     assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
+
+
+def test_committed_lab_corpus_run_e_verdicts():
+    """Run E (full fine-tune, recipe fixed after run D's verdicts): what docs/lab.md reports.
+
+    Persona: the distilled student is flagged (p = 0.00081) and attributed to its teacher
+    (qwen ahead of gemma3-270m, Holm p = 0.015). Plain: flagged at 0.05 but NOT at 0.01
+    (p = 0.013), and no single teacher (qwen vs gemma3-270m p = 0.088). The matched control
+    student is never flagged and is attributed to its own teacher, gemma3-270m, in both views.
+    """
+    from harness.corpus import load_answers
+    from harness.lab.evaluate import evaluate_answers
+
+    assert CORPUS_E.exists(), f"{CORPUS_E} is missing: regenerate it with `fingerprint lab run`"
+    result = evaluate_answers(load_answers(CORPUS_E))
+    assert set(result) == {"plain", "persona"}
+    for view in ("plain", "persona"):
+        v = result[view]["verdicts"]
+        assert v["student-teacher"]["n_controls"] == 7, (view, v)
+        assert v["student-gemma"]["n_controls"] == 6, (view, v)
+        assert v["student-teacher"]["outcome"] == "distilled", (view, v)
+        assert v["student-gemma"]["outcome"] == "not distilled", (view, v)
+        assert v["student-gemma"]["p"] > 0.8, (view, v)
+        att = result[view]["attribution"]
+        assert "student-gemma-t1" not in att["student-gemma"]["panel"]
+        # The control student is traced to its own teacher, never to the reference.
+        assert att["student-gemma"]["teacher"] == "gemma3-270m", (view, att)
+        assert att["student-teacher"]["p"]["qwen2.5-coder-0.5b"] < 0.05, (view, att)
+        assert att["student-teacher"]["p"]["gemma3-270m"] > 0.05, (view, att)
+    plain, persona = result["plain"], result["persona"]
+    # Plain: flagged at 0.05 only; attribution not reached (qwen not significantly ahead).
+    assert 0.01 < plain["verdicts"]["student-teacher"]["p"] < 0.05, plain["verdicts"]
+    att = plain["attribution"]["student-teacher"]
+    assert att["teacher"] is None, att
+    assert att["versus"]["gemma3-270m"] > 0.05, att
+    # Persona: flagged at p < 0.001 and attributed to the teacher.
+    assert persona["verdicts"]["student-teacher"]["p"] < 0.001, persona["verdicts"]
+    att = persona["attribution"]["student-teacher"]
+    assert att["teacher"] == "qwen2.5-coder-0.5b", att
+    assert att["versus"]["gemma3-270m"] < 0.05, att
 
 
 @pytest.mark.slow
