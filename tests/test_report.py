@@ -154,3 +154,19 @@ def test_report_needs_no_network_and_matches_run(run_dir: Path, tmp_path: Path) 
     for d in (a, b):
         d.pop("generated_at")
     assert a == b
+
+
+def test_report_number_formatting_is_shared():
+    from harness.report.fmt import fmt_p, summary_numbers
+
+    assert fmt_p(None) == fmt_p(float("nan")) == "—"
+    assert fmt_p(0.0364) == "0.036" and fmt_p(2.8e-9) == "2.8e-09"
+    row = {
+        "p_value": 0.012,
+        "sim_reference": 0.1925,
+        "controls_sim": 0.15,
+        "margin": 0.0425,
+        "effect": 0.04,
+        "effect_ci": (0.03, None),
+    }
+    assert summary_numbers(row) == ["0.012", "0.193", "0.150", "+0.043", "+0.040 [+0.030, —]"]

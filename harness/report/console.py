@@ -11,18 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.analysis import Analysis
+from harness.report.fmt import fmt_p, summary_numbers
 
 _STYLE = {"distilled": "bold red", "related": "yellow", "not distilled": "green"}
-
-
-def fmt_p(p: float | None) -> str:
-    if p is None or p != p:
-        return "—"
-    return f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"
-
-
-def _f(x: float | None, spec: str = ".3f") -> str:
-    return "—" if x is None else format(x, spec)
 
 
 def print_analysis(analysis: Analysis, console: Console) -> None:
@@ -49,15 +40,10 @@ def print_analysis(analysis: Analysis, console: Console) -> None:
         )
     rows = [summary_row(analysis, v, sim_ref) for v in analysis.verdicts]
     for r in rows:
-        lo, hi = r["effect_ci"]
         table.add_row(
             Text(r["suspect"]),
             Text(r["outcome"], style=_STYLE.get(r["outcome"], "cyan")),
-            fmt_p(r["p_value"]),
-            _f(r["sim_reference"]),
-            _f(r["controls_sim"]),
-            _f(r["margin"], "+.3f"),
-            f"{_f(r['effect'], '+.3f')} [{_f(lo, '+.3f')}, {_f(hi, '+.3f')}]",
+            *summary_numbers(r),
             str(r["n_probes"]),
             str(r["n_controls"]),
         )

@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.analysis import Analysis
 from harness.report import json_report
+from harness.report.fmt import fmt_num, fmt_p, summary_numbers
 from harness.report.plots import esc, figures
 
 TRUNCATE = 700  # characters of an answer shown before "show all"
@@ -34,16 +35,6 @@ pre{white-space:pre-wrap;word-wrap:break-word;margin:0;font:13px/1.4 ui-monospac
 figure{margin:12px 0 24px;overflow-x:auto}figcaption{color:#555;font-size:13px}
 .null{color:#444;font-size:13px}.muted{color:#666}details summary{cursor:pointer;color:#1f4e9c}
 """
-
-
-def _fmt(x: Any, spec: str = ".3f") -> str:
-    return "—" if x is None else format(x, spec)
-
-
-def fmt_p(p: float | None) -> str:
-    if p is None:
-        return "—"
-    return f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"
 
 
 def _badge(outcome: str) -> str:
@@ -70,15 +61,10 @@ def _summary(data: dict[str, Any]) -> list[str]:
         "<th>probes</th><th>controls</th></tr>"
     ]
     for r in data["summary"]:
-        lo, hi = r["effect_ci"]
+        nums = "".join(f"<td class='num'>{x}</td>" for x in summary_numbers(r))
         out.append(
-            f"<tr><td><b>{esc(r['suspect'])}</b></td><td>{_badge(r['outcome'])}</td>"
-            f"<td class='num'>{fmt_p(r['p_value'])}</td>"
-            f"<td class='num'>{_fmt(r['sim_reference'])}</td>"
-            f"<td class='num'>{_fmt(r['controls_sim'])}</td>"
-            f"<td class='num'>{_fmt(r['margin'], '+.3f')}</td>"
-            f"<td class='num'>{_fmt(r['effect'], '+.3f')} [{_fmt(lo, '+.3f')}, "
-            f"{_fmt(hi, '+.3f')}]</td><td class='num'>{r['n_probes']}</td>"
+            f"<tr><td><b>{esc(r['suspect'])}</b></td><td>{_badge(r['outcome'])}</td>{nums}"
+            f"<td class='num'>{r['n_probes']}</td>"
             f"<td>{r['n_controls']}: {esc(', '.join(r['controls'])) or '—'}</td></tr>"
         )
     out.append("</table>")
@@ -102,8 +88,8 @@ def _families(data: dict[str, Any]) -> list[str]:
             name = esc(f["family"]) + (" <i>(origin control)</i>" if f["origin_control"] else "")
             out.append(
                 f"<tr><td>{name}</td><td class='num'>{f['n']}</td><td class='num'>"
-                f"{_fmt(f['effect'], '+.3f')} [{_fmt(f['ci'][0], '+.3f')}, "
-                f"{_fmt(f['ci'][1], '+.3f')}]</td><td class='num'>{fmt_p(f['p'])}</td>"
+                f"{fmt_num(f['effect'], '+.3f')} [{fmt_num(f['ci'][0], '+.3f')}, "
+                f"{fmt_num(f['ci'][1], '+.3f')}]</td><td class='num'>{fmt_p(f['p'])}</td>"
                 f"<td class='num'>{fmt_p(f['p_holm'])}</td></tr>"
             )
         out.append("</table>")
@@ -120,8 +106,8 @@ def _evidence(data: dict[str, Any]) -> list[str]:
         for i, p in enumerate(ev["probes"], 1):
             out.append(
                 f"<h4>#{i} {esc(p['prompt_id'])} <span class='muted'>({esc(p['family'])}) — "
-                f"similarity to reference {_fmt(p['sim_reference'])} vs controls' mean "
-                f"{_fmt(p['controls_mean'])}, z = {_fmt(p['z'], '+.2f')}</span></h4>"
+                f"similarity to reference {fmt_num(p['sim_reference'])} vs controls' mean "
+                f"{fmt_num(p['controls_mean'])}, z = {fmt_num(p['z'], '+.2f')}</span></h4>"
                 f"<div class='prompt'><pre>{esc(p['prompt'])}</pre></div><div class='answers'>"
                 + _answer(f"reference: {ref}", p["answers"]["reference"])
                 + _answer(f"suspect: {ev['suspect']}", p["answers"]["suspect"])

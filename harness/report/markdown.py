@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.report.html import fmt_p
+from harness.report.fmt import fmt_num, fmt_p, summary_numbers
 from harness.report.plots import figures
 
 TRUNCATE = 400
@@ -33,10 +33,6 @@ def cell(value: Any, limit: int | None = None) -> str:
         .replace("\n", "<br>")
     )
     return text + suffix
-
-
-def _f(x: Any, spec: str = ".3f") -> str:
-    return "—" if x is None else format(x, spec)
 
 
 def _row(*cells: str) -> str:
@@ -69,16 +65,11 @@ def render_dict(data: dict[str, Any], plot_links: dict[str, str] | None = None) 
         _row(*["---"] * 9),
     ]
     for r in data["summary"]:
-        lo, hi = r["effect_ci"]
         lines.append(
             _row(
                 f"**{cell(r['suspect'])}**",
                 f"**{cell(r['outcome'])}**",
-                fmt_p(r["p_value"]),
-                _f(r["sim_reference"]),
-                _f(r["controls_sim"]),
-                _f(r["margin"], "+.3f"),
-                f"{_f(r['effect'], '+.3f')} [{_f(lo, '+.3f')}, {_f(hi, '+.3f')}]",
+                *summary_numbers(r),
                 str(r["n_probes"]),
                 f"{r['n_controls']}: " + cell(", ".join(r["controls"])),
             )
@@ -108,8 +99,8 @@ def render_dict(data: dict[str, Any], plot_links: dict[str, str] | None = None) 
                 _row(
                     cell(f["family"]) + (" *(origin control)*" if f["origin_control"] else ""),
                     str(f["n"]),
-                    f"{_f(f['effect'], '+.3f')} [{_f(f['ci'][0], '+.3f')}, "
-                    f"{_f(f['ci'][1], '+.3f')}]",
+                    f"{fmt_num(f['effect'], '+.3f')} [{fmt_num(f['ci'][0], '+.3f')}, "
+                    f"{fmt_num(f['ci'][1], '+.3f')}]",
                     fmt_p(f["p"]),
                     fmt_p(f["p_holm"]),
                 )
@@ -139,7 +130,7 @@ def render_dict(data: dict[str, Any], plot_links: dict[str, str] | None = None) 
                     cell(a["reference"], TRUNCATE),
                     cell(a["suspect"], TRUNCATE),
                     cell(a["control"], TRUNCATE),
-                    f"{_f(p['sim_reference'])} / {_f(p['controls_mean'])} / {_f(p['z'], '+.2f')}",
+                    f"{fmt_num(p['sim_reference'])} / {fmt_num(p['controls_mean'])} / {fmt_num(p['z'], '+.2f')}",
                 )
             )
         lines.append("")

@@ -1,0 +1,30 @@
+"""Number formatting shared by the console, Markdown and HTML reports, so they print alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def fmt_p(p: float | None) -> str:
+    """A p-value: two significant digits, scientific below 1e-4, a dash when missing or NaN."""
+    if p is None or p != p:
+        return "—"
+    return f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"
+
+
+def fmt_num(x: Any, spec: str = ".3f") -> str:
+    """A number in `spec`, a dash when missing."""
+    return "—" if x is None else format(x, spec)
+
+
+def summary_numbers(r: dict[str, Any]) -> list[str]:
+    """The numeric cells of one summary row (report.json `summary`), in column order:
+    p-value, similarity to the reference, controls' mean, margin, effect [95% CI]."""
+    lo, hi = r["effect_ci"]
+    return [
+        fmt_p(r["p_value"]),
+        fmt_num(r["sim_reference"]),
+        fmt_num(r["controls_sim"]),
+        fmt_num(r["margin"], "+.3f"),
+        f"{fmt_num(r['effect'], '+.3f')} [{fmt_num(lo, '+.3f')}, {fmt_num(hi, '+.3f')}]",
+    ]
