@@ -143,6 +143,32 @@ def test_committed_lab_corpus_run_b_verdicts():
     assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
 
 
+def _evaluate(corpus):
+    """The lab's verdicts for a committed answers corpus (both views present)."""
+    from harness.corpus import load_answers
+    from harness.lab.evaluate import evaluate_answers
+
+    assert corpus.exists(), f"{corpus} is missing: regenerate it with `fingerprint lab run`"
+    result = evaluate_answers(load_answers(corpus))
+    assert set(result) == {"plain", "persona"}
+    return result
+
+
+def _check_seven_control_runs(result, gemma_p_min):
+    """What runs C-E share in both views: the distilled student faces 7 controls, the matched
+    control student 6 (its sibling student-gemma-t1 left out, also from attribution); the
+    control student is not flagged and never attributed to the teacher."""
+    for view in ("plain", "persona"):
+        v = result[view]["verdicts"]
+        assert v["student-teacher"]["n_controls"] == 7, (view, v)
+        assert v["student-gemma"]["n_controls"] == 6, (view, v)
+        assert v["student-gemma"]["outcome"] == "not distilled", (view, v)
+        assert v["student-gemma"]["p"] > gemma_p_min, (view, v)
+        att = result[view]["attribution"]
+        assert "student-gemma-t1" not in att["student-gemma"]["panel"]
+        assert att["student-gemma"]["teacher"] != "qwen2.5-coder-0.5b", (view, att)
+
+
 def test_committed_lab_corpus_run_c_verdicts():
     """Run C (run A's recipe, re-run with 7 controls): what docs/lab.md reports.
 
@@ -154,18 +180,10 @@ def test_committed_lab_corpus_run_c_verdicts():
     from harness.corpus import load_answers
     from harness.lab.evaluate import CONTROLS, evaluate_answers
 
-    answers = load_answers(CORPUS_C)
-    result = evaluate_answers(answers)
+    result = _evaluate(CORPUS_C)
+    _check_seven_control_runs(result, gemma_p_min=0.8)
     for view in ("plain", "persona"):
-        v = result[view]["verdicts"]
-        assert v["student-teacher"]["n_controls"] == 7, (view, v)
-        assert v["student-gemma"]["n_controls"] == 6, (view, v)
-        assert v["student-gemma"]["outcome"] == "not distilled", (view, v)
-        assert v["student-gemma"]["p"] > 0.8, (view, v)
-        att = result[view]["attribution"]
-        assert "student-gemma-t1" not in att["student-gemma"]["panel"]
-        assert att["student-gemma"]["teacher"] != "qwen2.5-coder-0.5b", (view, att)
-        assert att["student-teacher"]["teacher"] is None, (view, att)
+        assert result[view]["attribution"]["student-teacher"]["teacher"] is None, view
     plain, persona = result["plain"]["verdicts"], result["persona"]["verdicts"]
     assert plain["student-teacher"]["outcome"] == "distilled", plain
     assert plain["student-teacher"]["p"] < 0.01, plain
@@ -174,7 +192,7 @@ def test_committed_lab_corpus_run_c_verdicts():
     assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
     # The same answers against run A's five controls reproduce run A (0.01 < p < 0.05 in both
     # views): the change from run A is the two added controls, not the re-asked answers.
-    five = evaluate_answers(answers, controls=list(CONTROLS[:5]))
+    five = evaluate_answers(load_answers(CORPUS_C), controls=list(CONTROLS[:5]))
     for view in ("plain", "persona"):
         v = five[view]["verdicts"]["student-teacher"]
         assert v["n_controls"] == 5 and 0.01 < v["p"] < 0.05, (view, v)
@@ -189,22 +207,13 @@ def test_committed_lab_corpus_run_d_verdicts():
     significant candidate, but does not beat gemma3-270m significantly. It never names the
     teacher for the control student.
     """
-    from harness.corpus import load_answers
-    from harness.lab.evaluate import evaluate_answers
-
-    result = evaluate_answers(load_answers(CORPUS_D))
-    assert set(result) == {"plain", "persona"}
+    result = _evaluate(CORPUS_D)
+    _check_seven_control_runs(result, gemma_p_min=0.9)
     for view in ("plain", "persona"):
         v = result[view]["verdicts"]
-        assert v["student-teacher"]["n_controls"] == 7, (view, v)
-        assert v["student-gemma"]["n_controls"] == 6, (view, v)
         assert v["student-teacher"]["outcome"] == "distilled", (view, v)
         assert v["student-teacher"]["p"] < 0.01, (view, v)
-        assert v["student-gemma"]["outcome"] == "not distilled", (view, v)
-        assert v["student-gemma"]["p"] > 0.9, (view, v)
         att = result[view]["attribution"]
-        assert "student-gemma-t1" not in att["student-gemma"]["panel"]
-        assert att["student-gemma"]["teacher"] != "qwen2.5-coder-0.5b", (view, att)
         # Not reached: qwen is the best candidate (p < 0.05) but not significantly better
         # than gemma3-270m.
         assert att["student-teacher"]["teacher"] is None, (view, att)
@@ -222,21 +231,12 @@ def test_committed_lab_corpus_run_e_verdicts():
     (p = 0.013), and no single teacher (qwen vs gemma3-270m p = 0.088). The matched control
     student is never flagged and is attributed to its own teacher, gemma3-270m, in both views.
     """
-    from harness.corpus import load_answers
-    from harness.lab.evaluate import evaluate_answers
-
-    assert CORPUS_E.exists(), f"{CORPUS_E} is missing: regenerate it with `fingerprint lab run`"
-    result = evaluate_answers(load_answers(CORPUS_E))
-    assert set(result) == {"plain", "persona"}
+    result = _evaluate(CORPUS_E)
+    _check_seven_control_runs(result, gemma_p_min=0.8)
     for view in ("plain", "persona"):
         v = result[view]["verdicts"]
-        assert v["student-teacher"]["n_controls"] == 7, (view, v)
-        assert v["student-gemma"]["n_controls"] == 6, (view, v)
         assert v["student-teacher"]["outcome"] == "distilled", (view, v)
-        assert v["student-gemma"]["outcome"] == "not distilled", (view, v)
-        assert v["student-gemma"]["p"] > 0.8, (view, v)
         att = result[view]["attribution"]
-        assert "student-gemma-t1" not in att["student-gemma"]["panel"]
         # The control student is traced to its own teacher, never to the reference.
         assert att["student-gemma"]["teacher"] == "gemma3-270m", (view, att)
         assert att["student-teacher"]["p"]["qwen2.5-coder-0.5b"] < 0.05, (view, att)
