@@ -228,15 +228,19 @@ def run_cases(
 ) -> list[CaseResult]:
     models = answers.models
     all_rows = np.arange(len(table.prompts)) if rows is None else rows
+    scales: dict[str, PooledNull | None] = {}  # the pooled scale depends on the suspect only
     out = []
     for c in lineage["cases"]:
         ref, sus = c["reference"], c["suspect"]
         if ref not in models or sus not in models:
             continue
         controls, foils, used = case_panel(lineage, models, ref, sus)
-        pooled = case_scale(lineage, table, sus, all_rows) if pool and not foils else None
-        if pooled is not None and ref not in pooled.references:
-            pooled = None
+        pooled = None
+        if pool and not foils:
+            if sus not in scales:
+                scales[sus] = case_scale(lineage, table, sus, all_rows)
+            if scales[sus] is not None and ref in scales[sus].references:
+                pooled = scales[sus]
         v = verdict_from_table(table, ref, sus, controls, rows=rows, foils=foils, pooled=pooled)
         if pooled is not None:
             used += f"; scale pooled over {len(pooled.references)} panels ({pooled.df} df)"
