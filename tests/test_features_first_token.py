@@ -24,7 +24,7 @@ from harness.testing.suites import mini_suite, write_suite
 
 
 def test_registered_but_not_scored():
-    assert FEATURES["first_token"] == (first_token.prompt_sims, None)
+    assert FEATURES["first_token"] == (first_token.prompt_sims, None, "first_tokens")
     assert "first_token" not in PRIMARY
 
 
@@ -51,7 +51,7 @@ def test_prompt_sims_nan_without_logprobs_and_refuses_texts():
     s = first_token.prompt_sims([{"a": 1.0}, {"a": 0.5, "b": 0.5}, {}], [0])
     assert s[0, 0] == 1.0 and s[1, 0] == 0.5 and math.isnan(s[2, 0])
     assert np.isnan(first_token.prompt_sims([{}, {"a": 1.0}], [0])).all()
-    with pytest.raises(InputError, match="add_to_table"):
+    with pytest.raises(InputError, match="model_dists"):
         first_token.prompt_sims(["answer text", "another"], [0])
 
 
@@ -117,8 +117,7 @@ def test_to_answers_fills_first_tokens_only_where_logprobs_exist(tmp_path):
     assert second == pytest.approx({"Hi": math.exp(-0.5)})  # logprobs: 0 -> the chosen token
     assert first_token_top([]) is None and first_token_top(None) is None
 
-    table = similarity.compute(ans, ["a"], features=("char4",))
-    first_token.add_to_table(table, ans)
+    table = similarity.compute(ans, ["a"], features=("char4", "first_token"))
     sims = table.sims["first_token"][:, :, 0]
     a, b = table.model_index(["a", "b"])
     assert sims[0, a] == pytest.approx(1.0) and math.isnan(sims[0, b])
@@ -180,8 +179,7 @@ def test_real_run_model_agrees_with_itself_more_than_with_another(local_model, t
         assert set(per) == {p for p, _, _ in PROBES}
         assert all(1 <= len(s[0]) <= 5 for s in per.values())
 
-    table = similarity.compute(answers, ["smol"], features=("char4",))
-    first_token.add_to_table(table, answers)
+    table = similarity.compute(answers, ["smol"], features=("char4", "first_token"))
     sims = table.sims["first_token"][:, :, 0]
     mean = dict(zip(table.models, np.nanmean(sims, axis=0), strict=True))
     assert mean["smol-again"] == pytest.approx(1.0, abs=0.02)  # T = 0, same context

@@ -113,20 +113,18 @@ def compute(
         prompt = answers.prompts.get(p, "")
         cols = a_idx + [e[1] for e in extra]
         for f in feats:
-            if f == first_token.NAME:  # token distributions, not texts: filled below
+            feat = FEATURES[f]
+            if feat.families is not None and fams[i] not in feat.families:
                 continue
-            fn, families = FEATURES[f]
-            if families is not None and fams[i] not in families:
-                continue
-            out = fn(docs, cols, prompt)
+            if feat.reads == "first_tokens":
+                out = feat.fn(first_token.model_dists(answers, models, p), a_idx, prompt)
+            else:
+                out = feat.fn(docs, cols, prompt)
             sims[f][i] = out[:n_m, :n_a]
             for k, (a, _j1, j2) in enumerate(extra):
                 if f == "char4":
                     self_sim[a][i] = out[j2, n_a + k]
-    table = SimTable(models, prompts, fams, list(anchors), sims, self_sim)
-    if first_token.NAME in feats:
-        first_token.add_to_table(table, answers)
-    return table
+    return SimTable(models, prompts, fams, list(anchors), sims, self_sim)
 
 
 def similarity_matrix(answers: Answers, models: list[str], feature: str = "char4") -> np.ndarray:
@@ -136,11 +134,15 @@ def similarity_matrix(answers: Answers, models: list[str], feature: str = "char4
     answered; meant for heatmaps and dendrograms, not for verdicts (no calibration).
     """
     prompts = answers.common_prompts(models)
-    fn, _ = FEATURES[feature]
+    feat = FEATURES[feature]
     total = np.zeros((len(models), len(models)))
     count = np.zeros_like(total)
     for p in prompts:
-        s = fn([_doc(answers.texts[m][p]) for m in models], None, answers.prompts.get(p, ""))
+        if feat.reads == "first_tokens":
+            docs = first_token.model_dists(answers, models, p)
+        else:
+            docs = [_doc(answers.texts[m][p]) for m in models]
+        s = feat.fn(docs, None, answers.prompts.get(p, ""))
         ok = ~np.isnan(s)
         total[ok] += s[ok]
         count += ok

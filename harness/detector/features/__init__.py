@@ -2,8 +2,12 @@
 
 Every feature exposes `prompt_sims(docs, anchors, prompt="") -> ndarray (len(docs), len(anchors))`
 with values in [0, 1] (1 = same), or NaN where the feature says nothing about that answer pair.
-Keeping one signature lets `similarity.py` loop over features without knowing them.
+Keeping one signature lets `similarity.py` loop over features without knowing them; the
+registry says what a feature's `docs` are (`Feature.reads`): each model's answer text for the
+prompt, or its first-token distribution (`first_token`).
 """
+
+from typing import NamedTuple
 
 from harness.detector.features import (
     canary,
@@ -15,19 +19,24 @@ from harness.detector.features import (
     style,
 )
 
-# name -> (module, families it applies to; None = every family)
+
+class Feature(NamedTuple):
+    fn: object  # prompt_sims(docs, anchors, prompt) -> ndarray
+    families: tuple[str, ...] | None = None  # families it applies to; None = every family
+    reads: str = "texts"  # "texts" (answer documents) or "first_tokens" (token distributions)
+
+
 FEATURES = {
-    "char4": (lexical.char_sims, None),
-    "word2": (lexical.word_sims, None),
-    "style": (style.prompt_sims, None),
-    "identity": (identity.prompt_sims, ("identity",)),
-    "refusal": (refusal.prompt_sims, ("refusal", "sensitive")),
-    "canary": (canary.prompt_sims, ("canary",)),
+    "char4": Feature(lexical.char_sims),
+    "word2": Feature(lexical.word_sims),
+    "style": Feature(style.prompt_sims),
+    "identity": Feature(identity.prompt_sims, ("identity",)),
+    "refusal": Feature(refusal.prompt_sims, ("refusal", "sensitive")),
+    "canary": Feature(canary.prompt_sims, ("canary",)),
     # Optional, not scored (see docs/detector.md, "Optional features"). `embed` needs the
-    # extra `pip install -e '.[embed]'` (InputError otherwise); `first_token` takes token
-    # distributions, not texts (`similarity.compute` fills it from `Answers.first_tokens`).
-    "embed": (embedding.prompt_sims, None),
-    "first_token": (first_token.prompt_sims, None),
+    # extra `pip install -e '.[embed]'` (InputError otherwise).
+    "embed": Feature(embedding.prompt_sims),
+    "first_token": Feature(first_token.prompt_sims, reads="first_tokens"),
 }
 
 # Features in the model-level statistic on every family, with equal a-priori weights.

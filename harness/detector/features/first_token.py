@@ -26,11 +26,10 @@ applicable) for those models.
   that only one list shows because of top-k truncation has a small p and costs at most that p,
   whereas sqrt rewards or punishes those tail tokens disproportionately (sqrt(0.01) = 0.1).
 
-How it is wired: other features take answer *texts*, which carry no token distributions, so
-`similarity.compute(..., features=(..., "first_token"))` fills this one from
-`Answers.first_tokens` with `add_to_table(table, answers)`, with the same shape and NaN
-convention as the other features. Calling the registered `prompt_sims` with texts (e.g. through
-`similarity_matrix`) raises an `InputError` saying so, instead of returning silent NaN.
+How it is wired: its registry entry reads "first_tokens" (`features.Feature.reads`), so
+`similarity.compute` and `similarity_matrix` hand it `model_dists(...)` instead of answer
+texts. Called with texts by mistake, `prompt_sims` raises an `InputError` rather than returning
+silent NaN.
 """
 
 from __future__ import annotations
@@ -43,7 +42,6 @@ import numpy as np
 from harness.answers import Answers
 from harness.errors import InputError
 
-NAME = "first_token"
 _MARKERS = str.maketrans({"▁": " ", "Ġ": " ", "Ċ": "\n", "ĉ": "\t"})
 
 Dist = dict[str, float]
@@ -90,9 +88,9 @@ def prompt_sims(
     """
     if any(isinstance(d, str) for d in docs):
         raise InputError(
-            "the 'first_token' feature needs token distributions, not answer texts: compute "
-            "the table with similarity.compute(...) and then "
-            "harness.detector.features.first_token.add_to_table(table, answers)"
+            "the 'first_token' feature needs token distributions, not answer texts: use "
+            "similarity.compute(..., features=('first_token',)), which passes "
+            "first_token.model_dists(...)"
         )
     idx = range(len(docs)) if anchors is None else anchors
     out = np.full((len(docs), len(idx)), np.nan)
@@ -108,21 +106,3 @@ def prompt_sims(
 def model_dists(answers: Answers, models: Sequence[str], prompt: str) -> list[Dist]:
     """Each model's first-token distribution for one prompt ({} where it has none)."""
     return [distribution(answers.first_tokens.get(m, {}).get(prompt, [])) for m in models]
-
-
-def table_sims(answers: Answers, table) -> np.ndarray:
-    """(n_prompts, n_models, n_anchors) first-token overlaps aligned with a `SimTable`."""
-    a_idx = table.model_index(table.anchors)
-    out = np.full((len(table.prompts), len(table.models), len(table.anchors)), np.nan)
-    if not answers.first_tokens:
-        return out
-    for i, p in enumerate(table.prompts):
-        dists = model_dists(answers, table.models, p)
-        if any(dists):
-            out[i] = prompt_sims(dists, a_idx)
-    return out
-
-
-def add_to_table(table, answers: Answers) -> None:
-    """Add the feature as `table.sims["first_token"]` (all NaN when nobody has logprobs)."""
-    table.sims[NAME] = table_sims(answers, table)
