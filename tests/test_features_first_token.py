@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from harness.answers import Answers
 from harness.config import load_config
@@ -20,7 +19,7 @@ from harness.detector.features import FEATURES, PRIMARY, first_token
 from harness.errors import InputError
 from harness.pipeline import run
 from harness.store import AnswerRecord, Store, first_token_top, to_answers
-from harness.testing.suites import mini_suite, write_suite
+from harness.testing.suites import mini_suite, write_run_config
 
 
 def test_registered_but_not_scored():
@@ -135,22 +134,14 @@ PROBES = [
 
 
 def _config(tmp_path: Path, endpoints: dict[str, dict]) -> Path:
-    probes_dir = write_suite(tmp_path / "probes", mini_suite(PROBES, "first-token test"))
-    names = list(endpoints)
-    cfg = {
-        "name": "first-token",
-        "reference": names[0],
-        "suspects": names[1:],
-        "endpoints": {
-            n: {"concurrency": 1, "max_retries": 2, **spec} for n, spec in endpoints.items()
-        },
-        "probes": {"selection": "full", "dir": str(probes_dir)},
-        "seed": 3,
-        "logprobs": 5,
-    }
-    path = tmp_path / "run.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return path
+    return write_run_config(
+        tmp_path,
+        mini_suite(PROBES, "first-token test"),
+        {n: {"concurrency": 1, "max_retries": 2, **spec} for n, spec in endpoints.items()},
+        name="first-token",
+        seed=3,
+        logprobs=5,
+    )
 
 
 def test_real_run_model_agrees_with_itself_more_than_with_another(local_model, tmp_path):

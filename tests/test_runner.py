@@ -18,7 +18,7 @@ from harness.pipeline import run
 from harness.runner import derive_seed
 from harness.store import Store
 from harness.testing.loopback import CountingProxy, json_error
-from harness.testing.suites import mini_suite, write_suite
+from harness.testing.suites import mini_suite, write_run_config
 
 SUITE = mini_suite(
     [
@@ -38,30 +38,18 @@ def write_config(
     endpoint: dict | None = None,
 ) -> Path:
     """A run config over the mini suite; `endpoint` adds keys to every endpoint entry."""
-    probes_dir = write_suite(tmp_path / "probes", SUITE)
-    names = list(endpoints)
-    cfg = {
-        "name": "t",
-        "reference": names[0],
-        "suspects": names[1:],
-        "endpoints": {
-            n: {
-                "kind": "openai-chat",
-                "base_url": url + "/v1",
-                "model": "m",
-                "concurrency": 1,
-                "max_retries": 3,
-                **(endpoint or {}),
-            }
-            for n, url in endpoints.items()
-        },
-        "probes": {"selection": "full", "dir": str(probes_dir)},
-        "seed": 5,
-        **(extra or {}),
+    specs = {
+        n: {
+            "kind": "openai-chat",
+            "base_url": url + "/v1",
+            "model": "m",
+            "concurrency": 1,
+            "max_retries": 3,
+            **(endpoint or {}),
+        }
+        for n, url in endpoints.items()
     }
-    path = tmp_path / "run.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return path
+    return write_run_config(tmp_path, SUITE, specs, **{"seed": 5, **(extra or {})})
 
 
 def test_second_identical_run_sends_zero_requests(local_model, tmp_path):

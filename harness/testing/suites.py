@@ -28,3 +28,23 @@ def write_suite(probes_dir: Path, suite: dict) -> Path:
     probes_dir.mkdir(parents=True, exist_ok=True)
     (probes_dir / "mini.yaml").write_text(yaml.safe_dump(suite))
     return probes_dir
+
+
+def write_run_config(
+    tmp_path: Path, suite: dict, endpoints: dict[str, dict], name: str = "t", **extra
+) -> Path:
+    """`tmp_path/run.yaml` over `suite` (written to `tmp_path/probes`): the first endpoint is
+    the reference, the others suspects; `extra` adds top-level keys (seed, logprobs, ...)."""
+    probes_dir = write_suite(tmp_path / "probes", suite)
+    names = list(endpoints)
+    cfg = {
+        "name": name,
+        "reference": names[0],
+        "suspects": names[1:],
+        "endpoints": endpoints,
+        "probes": {"selection": "full", "dir": str(probes_dir)},
+        **extra,
+    }
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
