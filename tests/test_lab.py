@@ -75,6 +75,10 @@ def test_recipe_names_keep_earlier_runs_apart():
     assert report_name(e) == "report-n258-e2-l30.json"
     assert student_dir(e, "student-teacher") == "student-teacher-n258-e2-l30"
     assert student_dir(LabConfig(lr=1e-4), "s") == "s-n96-e1-lr0.0001"
+    f = LabConfig(n_prompts=258, epochs=2, train_layers=30, seed=1, selection="full")
+    assert student_dir(f, "student-teacher") == "student-teacher-n258-e2-l30-s1"
+    assert report_name(f) == "report-n258-e2-l30-s1-full.json"
+    assert train_config(f).seed == 1 and recipe(train_config(f)) != recipe(train_config(e))
     # Parallel training is speed only: not part of the recipe, not part of the name.
     assert student_dir(LabConfig(train_jobs=2), "s") == "s-n96-e1"
 

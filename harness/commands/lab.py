@@ -35,12 +35,20 @@ def register(subparsers) -> None:
     )
     r.add_argument("--lr", type=float, default=3e-4, help="peak learning rate (default 3e-4)")
     r.add_argument(
+        "--seed", type=int, default=0, help="training seed: batch order and init (default 0)"
+    )
+    r.add_argument(
         "--train-jobs",
         type=int,
         default=1,
         help="students trained at once, one process and one torch thread each (default 1)",
     )
-    r.add_argument("--selection", default="core", help="probe selection (default core)")
+    r.add_argument(
+        "--selection",
+        default="core",
+        choices=("core", "smoke", "full"),
+        help="probe selection (default core, 95 probes; full: all 295)",
+    )
     r.add_argument("--probe-limit", type=int, help="only the first N probes per run (smoke)")
     r.add_argument("--export-corpus", help="also write every answer to this .jsonl.gz corpus")
     r.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -81,6 +89,7 @@ def _run(args) -> int:
         epochs=args.epochs,
         train_layers=args.train_layers,
         lr=args.lr,
+        seed=args.seed,
         train_jobs=args.train_jobs,
         selection=args.selection,
         probe_limit=args.probe_limit,

@@ -41,6 +41,8 @@ class LabConfig:
     # cached students and reports of earlier runs are never overwritten or reused by mistake.
     train_layers: int = DEFAULT_TRAIN.train_layers
     lr: float = DEFAULT_TRAIN.lr
+    # Shuffling and initialisation seed (run F re-trained run E's recipe with seed 1).
+    seed: int = DEFAULT_TRAIN.seed
     train_jobs: int = 1  # students trained at once (separate processes): speed only
     max_tokens: int = 128
     selection: str = "core"
@@ -205,16 +207,20 @@ def train_config(cfg: LabConfig) -> TrainConfig:
         max_answer_tokens=cfg.max_tokens,
         train_layers=cfg.train_layers,
         lr=cfg.lr,
+        seed=cfg.seed,
     )
 
 
 def recipe_tag(cfg: LabConfig) -> str:
-    """`n<prompts>-e<epochs>`, plus `-l<layers>` / `-lr<lr>` when they differ from runs A-C."""
+    """`n<prompts>-e<epochs>`, plus `-l<layers>` / `-lr<lr>` / `-s<seed>` when they differ
+    from runs A-C."""
     tag = f"n{cfg.n_prompts}-e{cfg.epochs}"
     if cfg.train_layers != DEFAULT_TRAIN.train_layers:
         tag += f"-l{cfg.train_layers}"
     if cfg.lr != DEFAULT_TRAIN.lr:
         tag += f"-lr{cfg.lr:g}"
+    if cfg.seed != DEFAULT_TRAIN.seed:
+        tag += f"-s{cfg.seed}"
     return tag
 
 
@@ -267,5 +273,6 @@ FIRST_FIVE = (
 
 
 def report_name(cfg: LabConfig) -> str:
-    """One report per recipe, so runs with another recipe never overwrite it."""
-    return f"report-{recipe_tag(cfg)}.json"
+    """One report per recipe and probe selection, so no run overwrites another's report."""
+    sel = "" if cfg.selection == "core" else f"-{cfg.selection}"
+    return f"report-{recipe_tag(cfg)}{sel}.json"
