@@ -55,7 +55,7 @@ def test_pooled_scale_has_more_df_and_says_so():
     ans, refs = _corpus(copy=0.3)
     own, both, pooled = _pooled_p(ans, refs)
     assert pooled is not None and pooled.df == 4 * 6 and pooled.usable
-    assert set(pooled.feature_sd) == {"char4", "word2"}
+    assert set(pooled.feature_sd) == {"char4", "word2", "layout"}
     assert "pooled over the panels of 4 references" in both.null
     assert both.outcome == "distilled" and own.outcome == "distilled"
 

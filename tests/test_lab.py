@@ -105,38 +105,33 @@ def test_export_permutation_inverts_transformers_loader():
 
 
 def test_committed_lab_corpus_verdicts():
-    """The verdicts docs/lab.md reports for the committed corpus of run A (96 prompts, 1 epoch).
+    """Run A (96 prompts, 1 epoch, 5 controls), scored by detector v4 (layout habits scored).
 
-    Run A is a weak distillation: the distilled student is flagged at alpha = 0.05 in both
-    deployments but not at 0.01; the matched control student is never flagged.
+    A weak distillation: the distilled student is flagged at alpha = 0.05 in plain only
+    (p = 0.020; behind the persona p = 0.22); the matched control student is never flagged.
     """
-    from harness.corpus import load_answers
-    from harness.lab.evaluate import evaluate_answers
-
-    assert CORPUS.exists(), f"{CORPUS} is missing: regenerate it with `fingerprint lab run`"
-    result = evaluate_answers(load_answers(CORPUS))
-    assert set(result) == {"plain", "persona"}
+    result = _evaluate(CORPUS)
     for view in ("plain", "persona"):
         v = result[view]["verdicts"]
         assert v["student-teacher"]["n_controls"] == 5
-        assert v["student-teacher"]["outcome"] == "distilled", (view, v)
-        assert 0.01 < v["student-teacher"]["p"] < 0.05, (view, v)
         assert v["student-gemma"]["outcome"] == "not distilled", (view, v)
         assert v["student-gemma"]["p"] > 0.9, (view, v)
         att = result[view]["attribution"]
         # Never the reference for the control student; not reached for the distilled one.
         assert att["student-gemma"]["teacher"] != "qwen2.5-coder-0.5b", (view, att)
         assert att["student-teacher"]["teacher"] is None, (view, att)
+    plain, persona = result["plain"]["verdicts"], result["persona"]["verdicts"]
+    assert plain["student-teacher"]["outcome"] == "distilled", plain
+    assert 0.01 < plain["student-teacher"]["p"] < 0.05, plain
+    assert persona["student-teacher"]["p"] > 0.05, persona
     # Plain deployment: the control student is traced to its own teacher.
     assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
 
 
 def test_committed_lab_corpus_run_b_verdicts():
-    """Run B (stronger distillation): flagged at 0.05 in both views, control never flagged."""
-    from harness.corpus import load_answers
-    from harness.lab.evaluate import evaluate_answers
-
-    result = evaluate_answers(load_answers(CORPUS_B))
+    """Run B (160 prompts, 2 epochs): flagged at 0.05 in both views (plain p = 0.043, persona
+    0.017), the control student never flagged."""
+    result = _evaluate(CORPUS_B)
     for view, p_max in (("plain", 0.05), ("persona", 0.02)):
         v = result[view]["verdicts"]
         assert v["student-teacher"]["outcome"] == "distilled", (view, v)
@@ -174,88 +169,72 @@ def _check_seven_control_runs(result, gemma_p_min):
 
 
 def test_committed_lab_corpus_run_c_verdicts():
-    """Run C (run A's recipe, re-run with 7 controls): what docs/lab.md reports.
-
-    Plain: the distilled student is flagged at p < 0.01 against 7 controls. Persona: it is NOT
-    flagged (p = 0.31) -- the issue's bar is met in one deployment only. The matched control
-    student (6 controls: its sibling student-gemma-t1 is left out) is never flagged, and
-    attribution never names the teacher for anyone.
-    """
+    """Run C (run A's recipe, 7 controls), detector v4: plain flagged at 0.05 (p = 0.019),
+    persona not flagged (p = 0.37); the control student never flagged, attribution never names
+    the teacher for anyone."""
     from harness.corpus import load_answers
     from harness.lab.evaluate import CONTROLS, evaluate_answers
 
     result = _evaluate(CORPUS_C)
-    _check_seven_control_runs(result, gemma_p_min=0.8)
+    _check_seven_control_runs(result, gemma_p_min=0.9)
     for view in ("plain", "persona"):
         assert result[view]["attribution"]["student-teacher"]["teacher"] is None, view
     plain, persona = result["plain"]["verdicts"], result["persona"]["verdicts"]
     assert plain["student-teacher"]["outcome"] == "distilled", plain
-    assert plain["student-teacher"]["p"] < 0.01, plain
+    assert 0.01 < plain["student-teacher"]["p"] < 0.05, plain
     assert persona["student-teacher"]["outcome"] == "not distilled", persona
     assert persona["student-teacher"]["p"] > 0.05, persona
     assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
-    # The same answers against run A's five controls reproduce run A (0.01 < p < 0.05 in both
-    # views): the change from run A is the two added controls, not the re-asked answers.
+    # The same answers against run A's five controls behave like run A: plain flagged at 0.05
+    # only (p = 0.016), persona not (p = 0.21).
     five = evaluate_answers(load_answers(CORPUS_C), controls=list(CONTROLS[:5]))
-    for view in ("plain", "persona"):
-        v = five[view]["verdicts"]["student-teacher"]
-        assert v["n_controls"] == 5 and 0.01 < v["p"] < 0.05, (view, v)
+    v = five["plain"]["verdicts"]["student-teacher"]
+    assert v["n_controls"] == 5 and 0.01 < v["p"] < 0.05, v
+    assert five["persona"]["verdicts"]["student-teacher"]["p"] > 0.05
 
 
 def test_committed_lab_corpus_run_d_verdicts():
-    """Run D (much stronger distillation, recipe fixed before the run): what docs/lab.md reports.
+    """Run D (258 prompts, 2 epochs, 12 blocks), detector v4.
 
-    The distilled student is flagged at p < 0.01 against 7 controls in both deployments (plain
-    p = 0.0025, persona p = 0.009); the matched control student (6 controls) is never flagged.
-    Attribution still names no single teacher for the distilled student: qwen is its only
-    significant candidate, but does not beat gemma3-270m significantly. It never names the
-    teacher for the control student.
+    Plain: every must-show of the issue in one view: the distilled student is flagged
+    (p = 0.00076) and attributed to its teacher (qwen p = 0.0021, ahead of gemma3-270m at
+    p = 0.031); the control student is not flagged (p = 0.99) and is attributed to gemma3-270m.
+    Persona: flagged at 0.05 only (p = 0.022), no single teacher.
     """
     result = _evaluate(CORPUS_D)
     _check_seven_control_runs(result, gemma_p_min=0.9)
     for view in ("plain", "persona"):
         v = result[view]["verdicts"]
         assert v["student-teacher"]["outcome"] == "distilled", (view, v)
-        assert v["student-teacher"]["p"] < 0.01, (view, v)
         att = result[view]["attribution"]
-        # Not reached: qwen is the best candidate (p < 0.05) but not significantly better
-        # than gemma3-270m.
-        assert att["student-teacher"]["teacher"] is None, (view, att)
+        assert att["student-gemma"]["teacher"] == "gemma3-270m", (view, att)
         assert att["student-teacher"]["p"]["qwen2.5-coder-0.5b"] < 0.05, (view, att)
         assert att["student-teacher"]["p"]["gemma3-270m"] > 0.05, (view, att)
-        assert att["student-teacher"]["versus"]["gemma3-270m"] > 0.05, (view, att)
-    assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
+    plain, persona = result["plain"], result["persona"]
+    assert plain["verdicts"]["student-teacher"]["p"] < 0.001, plain["verdicts"]
+    att = plain["attribution"]["student-teacher"]
+    assert att["teacher"] == "qwen2.5-coder-0.5b", att
+    assert att["versus"]["gemma3-270m"] < 0.05, att
+    assert 0.01 < persona["verdicts"]["student-teacher"]["p"] < 0.05, persona["verdicts"]
+    assert persona["attribution"]["student-teacher"]["teacher"] is None
 
 
 def test_committed_lab_corpus_run_e_verdicts():
-    """Run E (full fine-tune, recipe fixed after run D's verdicts): what docs/lab.md reports.
-
-    Persona: the distilled student is flagged (p = 0.00081) and attributed to its teacher
-    (qwen ahead of gemma3-270m, Holm p = 0.015). Plain: flagged at 0.05 but NOT at 0.01
-    (p = 0.013), and no single teacher (qwen vs gemma3-270m p = 0.088). The matched control
-    student is never flagged and is attributed to its own teacher, gemma3-270m, in both views.
-    """
+    """Run E (the full fine-tune), detector v4: flagged at p < 0.01 in both views (plain
+    0.0088, persona 0.0068), control student never flagged and attributed to gemma3-270m in
+    both; the distilled student gets "no single teacher" in both (qwen ahead of gemma3-270m at
+    p = 0.061 / 0.063)."""
     result = _evaluate(CORPUS_E)
     _check_seven_control_runs(result, gemma_p_min=0.8)
     for view in ("plain", "persona"):
         v = result[view]["verdicts"]
         assert v["student-teacher"]["outcome"] == "distilled", (view, v)
+        assert v["student-teacher"]["p"] < 0.01, (view, v)
         att = result[view]["attribution"]
-        # The control student is traced to its own teacher, never to the reference.
         assert att["student-gemma"]["teacher"] == "gemma3-270m", (view, att)
+        assert att["student-teacher"]["teacher"] is None, (view, att)
         assert att["student-teacher"]["p"]["qwen2.5-coder-0.5b"] < 0.05, (view, att)
-        assert att["student-teacher"]["p"]["gemma3-270m"] > 0.05, (view, att)
-    plain, persona = result["plain"], result["persona"]
-    # Plain: flagged at 0.05 only; attribution not reached (qwen not significantly ahead).
-    assert 0.01 < plain["verdicts"]["student-teacher"]["p"] < 0.05, plain["verdicts"]
-    att = plain["attribution"]["student-teacher"]
-    assert att["teacher"] is None, att
-    assert att["versus"]["gemma3-270m"] > 0.05, att
-    # Persona: flagged at p < 0.001 and attributed to the teacher.
-    assert persona["verdicts"]["student-teacher"]["p"] < 0.001, persona["verdicts"]
-    att = persona["attribution"]["student-teacher"]
-    assert att["teacher"] == "qwen2.5-coder-0.5b", att
-    assert att["versus"]["gemma3-270m"] < 0.05, att
+        assert att["student-teacher"]["versus"]["gemma3-270m"] > 0.05, (view, att)
 
 
 @pytest.mark.slow

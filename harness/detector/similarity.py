@@ -23,6 +23,9 @@ class SimTable:
 
     self_sim[anchor] (n_prompts,) is the similarity between two halves of the anchor's own
     samples (NaN where it has fewer than two samples): how close the anchor is to itself.
+
+    vectors[feature] (n_prompts, n_models, n_dims) holds the per-model vectors of pattern
+    features (`Feature.pattern`, e.g. layout), scored across prompts against a panel.
     """
 
     models: list[str]
@@ -31,6 +34,7 @@ class SimTable:
     anchors: list[str]
     sims: dict[str, np.ndarray]
     self_sim: dict[str, np.ndarray]
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
     _ranks: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def model_index(self, names: list[str]) -> list[int]:
@@ -98,7 +102,8 @@ def compute(
     fams = [answers.family(p) for p in prompts]
     a_idx = [models.index(a) for a in anchors]
     n_p, n_m, n_a = len(prompts), len(models), len(anchors)
-    sims = {f: np.full((n_p, n_m, n_a), np.nan) for f in feats}
+    sims = {f: np.full((n_p, n_m, n_a), np.nan) for f in feats if not FEATURES[f].pattern}
+    vectors: dict[str, list[np.ndarray]] = {f: [] for f in feats if FEATURES[f].pattern}
     self_sim = {a: np.full(n_p, np.nan) for a in anchors}
     for i, p in enumerate(prompts):
         docs = [_doc(answers.texts[m][p]) for m in models]
@@ -112,7 +117,9 @@ def compute(
                 docs += [_doc(s[:h]), _doc(s[h:])]
         prompt = answers.prompts.get(p, "")
         cols = a_idx + [e[1] for e in extra]
-        for f in feats:
+        for f in vectors:
+            vectors[f].append(FEATURES[f].fn([answers.texts[m][p] for m in models]))
+        for f in sims:
             feat = FEATURES[f]
             if feat.families is not None and fams[i] not in feat.families:
                 continue
@@ -124,7 +131,8 @@ def compute(
             for k, (a, _j1, j2) in enumerate(extra):
                 if f == "char4":
                     self_sim[a][i] = out[j2, n_a + k]
-    return SimTable(models, prompts, fams, list(anchors), sims, self_sim)
+    stacked = {f: np.stack(v) if v else np.empty((0, n_m, 0)) for f, v in vectors.items()}
+    return SimTable(models, prompts, fams, list(anchors), sims, self_sim, stacked)
 
 
 def similarity_matrix(answers: Answers, models: list[str], feature: str = "char4") -> np.ndarray:

@@ -25,7 +25,7 @@ import numpy as np
 
 from harness.answers import Answers
 from harness.detector import similarity, stats
-from harness.detector.features import PRIMARY
+from harness.detector.features import PRIMARY, layout
 from harness.errors import InputError
 
 if TYPE_CHECKING:
@@ -120,13 +120,22 @@ def feature_means(
 ) -> dict[str, np.ndarray]:
     """Per scored feature, each model's mean over `rows` (see `model_scores`).
 
-    Features with fewer than 3 applicable rows, or a model without any, are left out.
+    Features with fewer than 3 applicable rows, or a model without any, are left out. Pattern
+    features (layout) give each model's pattern score against the rest of `models` instead of a
+    mean, the same with or without foils.
     """
     a = table.anchor(anchor)
     fi = [table.anchor(f) for f in foils]
     idx = table.model_index(models)
     out = {}
     for f in PRIMARY:
+        if f in table.vectors:
+            score = layout.pattern_scores(
+                table.vectors[f][rows], table.model_index([anchor])[0], idx
+            )
+            if not np.isnan(score).any():
+                out[f] = score
+            continue
         if f not in table.sims:
             continue
         if fi:

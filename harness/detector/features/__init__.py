@@ -5,6 +5,10 @@ with values in [0, 1] (1 = same), or NaN where the feature says nothing about th
 Keeping one signature lets `similarity.py` loop over features without knowing them; the
 registry says what a feature's `docs` are (`Feature.reads`): each model's answer text for the
 prompt, or its first-token distribution (`first_token`).
+
+One feature is of another kind (`Feature.pattern`): `layout` turns each model's samples for a
+prompt into a small vector, and its score is a pattern across prompts computed against the panel
+(`layout.pattern_scores`), not a per-prompt similarity.
 """
 
 from typing import NamedTuple
@@ -14,6 +18,7 @@ from harness.detector.features import (
     embedding,
     first_token,
     identity,
+    layout,
     lexical,
     refusal,
     style,
@@ -24,6 +29,7 @@ class Feature(NamedTuple):
     fn: object  # prompt_sims(docs, anchors, prompt) -> ndarray
     families: tuple[str, ...] | None = None  # families it applies to; None = every family
     reads: str = "texts"  # "texts" (answer documents) or "first_tokens" (token distributions)
+    pattern: bool = False  # fn gives per-model vectors (SimTable.vectors), scored across prompts
 
 
 FEATURES = {
@@ -33,6 +39,7 @@ FEATURES = {
     "identity": Feature(identity.prompt_sims, ("identity",)),
     "refusal": Feature(refusal.prompt_sims, ("refusal", "sensitive")),
     "canary": Feature(canary.prompt_sims, ("canary",)),
+    "layout": Feature(layout.prompt_vectors, pattern=True),
     # Optional, not scored (see docs/detector.md, "Optional features"). `embed` needs the
     # extra `pip install -e '.[embed]'` (InputError otherwise).
     "embed": Feature(embedding.prompt_sims),
@@ -40,5 +47,6 @@ FEATURES = {
 }
 
 # Features in the model-level statistic on every family, with equal a-priori weights.
-# Style is reported but not scored by default (see docs/detector.md: not validated on a split).
-PRIMARY = ("char4", "word2", "identity", "refusal", "canary")
+# Style is reported but not scored by default (see docs/detector.md: not validated on a split);
+# layout habits are scored since detector v4 (docs/detector.md, "Round 5").
+PRIMARY = ("char4", "word2", "identity", "refusal", "canary", "layout")
