@@ -29,8 +29,9 @@ PANEL_RULE = (
     "`models`): the suspects of every `independent` case whose reference is of that family, plus "
     "every other case reference of another `org`; minus the family itself, the suspects of its "
     "`distilled` cases, any model sharing the leading name token of one of those unless an "
-    "`independent` case documents it, and the suspect. Score: plain mean similarity (no foils). "
-    "With fewer than 5 such controls the fallback panel is used (see fallback_rule)"
+    "`independent` case documents it, and the suspect. Score: plain mean similarity (no foils) "
+    "and layout habits. With fewer than 5 such controls the fallback panel is used (see "
+    "fallback_rule)"
 )
 FALLBACK_RULE = (
     "controls = every model in the corpus except: the reference; every case reference whose "
@@ -286,7 +287,7 @@ def run_bench(
     out["score"] = (
         "statistic (prediction-interval t of the suspect vs its control panel; model score = "
         "mean similarity to the reference, or with the fallback panel the rank contrast "
-        "reference minus foils; see docs/detector.md)"
+        "reference minus foils, combined with the layout-habit score; see docs/detector.md)"
     )
     out["cases"] = [
         {

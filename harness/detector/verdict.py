@@ -2,7 +2,9 @@
 
 The unit of replication is the model, not the prompt. For each model m the score is its mean
 similarity to the reference over the probes (per feature; features combined with weights fixed
-by a symmetric rule, see `model_scores`). With foils (other candidate teachers, e.g. other
+by a symmetric rule, see `model_scores`), together with its layout-habit score: how far m's
+departures from the rest of the panel's layout follow the reference's, prompt by prompt
+(`features/layout.py`). With foils (other candidate teachers, e.g. other
 vendors' models) the score is instead a contrast: per prompt, m's rank among all models in
 similarity to the reference minus its mean rank in similarity to the foils. Why: what marks a
 student of R is being closer to R *than to other teachers*; a model that is merely close to every
@@ -209,7 +211,8 @@ def _excess(table, reference, suspect, controls, rows) -> tuple[np.ndarray, np.n
 
 
 NULL_TEXT = (
-    "H0: {s}'s mean similarity to {r} is drawn from the same distribution as that of the {k} "
+    "H0: {s}'s score (mean similarity to {r}, and how its layout departures from the panel "
+    "follow {r}'s) is drawn from the same distribution as that of the {k} "
     "control models (assumed independent of {r}); p is the one-sided prediction-interval t-test "
     "of {s}'s score against the controls' scores, assuming those scores are roughly normal. "
     "Probes are not the unit of replication; models are."
