@@ -5,8 +5,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
+from harness.answers import Answers
+from harness.detector import similarity
 from harness.detector.features import FEATURES, PRIMARY, layout
+from harness.errors import InputError
 
 
 def test_vector_counts_layout_habits():
@@ -77,3 +81,14 @@ def test_scores_are_symmetric_in_the_panel_and_need_enough_prompts():
 def test_layout_is_scored_as_a_pattern_feature():
     assert "layout" in PRIMARY
     assert FEATURES["layout"].pattern and FEATURES["layout"].fn is layout.prompt_vectors
+
+
+def test_similarity_table_holds_layout_vectors_and_heatmaps_refuse_them():
+    answers = Answers(
+        texts={m: {f"p{i}": [f"{m} answer {i}\n- item"] for i in range(6)} for m in "abc"}
+    )
+    table = similarity.compute(answers, ["a"])
+    assert table.vectors["layout"].shape == (6, 3, len(layout.NAMES))
+    assert "layout" not in table.sims
+    with pytest.raises(InputError, match="pattern across prompts"):
+        similarity.similarity_matrix(answers, ["a", "b"], feature="layout")

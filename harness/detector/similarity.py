@@ -15,6 +15,7 @@ import numpy as np
 
 from harness.answers import Answers
 from harness.detector.features import FEATURES, PRIMARY, first_token
+from harness.errors import InputError
 
 
 @dataclass
@@ -143,6 +144,8 @@ def similarity_matrix(answers: Answers, models: list[str], feature: str = "char4
     """
     prompts = answers.common_prompts(models)
     feat = FEATURES[feature]
+    if feat.pattern:
+        raise InputError(f"'{feature}' is a pattern across prompts, not a pairwise similarity")
     total = np.zeros((len(models), len(models)))
     count = np.zeros_like(total)
     for p in prompts:
