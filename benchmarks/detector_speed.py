@@ -13,9 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-from harness.bench import load_lineage, run_cases
+from harness.bench import run_cases
 from harness.corpus import load_answers
 from harness.detector import similarity
+from harness.lineage import load_lineage
 
 
 def main(directory: str) -> int:

@@ -6,17 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.bench import (
-    auc,
-    case_panel,
-    documented_panel,
-    foils_for,
-    panel_for,
-    run_bench,
-    tpr_at_fpr,
-)
+from harness.bench import auc, run_bench, tpr_at_fpr
 from harness.cli import main
 from harness.corpus import write_records
+from harness.lineage import case_panel, documented_panel, foils_for, panel_for
 from tests.test_detector import _world
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-responses"
@@ -114,6 +107,8 @@ def test_bench_json_on_synthetic_corpus(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     for key in ("auc", "tpr_at_fpr_01", "tpr_at_fpr_05", "fpr_at_alpha_05", "cases", "by_prompts"):
         assert key in out
+    # One reference, so no other vendor to attribute to: attribution has no case.
+    assert out["attribution"]["n_cases"] == 0 and "candidates" in out["attribution"]["rule"]
     assert out["auc"] == 1.0
     assert set(out["by_prompts"]) == {"10", "25", "all"}
     assert {c["suspect"]: c["verdict"] for c in out["cases"]}["S"] == "distilled"
@@ -202,3 +197,16 @@ def test_real_corpus_pooled_scale(real_bench):
     assert got[("claude-2", "alpaca-7b")]["p_value"] >= 0.05
     assert got[("text_davinci_003", "claude2-alpaca-13b")]["p_value"] >= 0.05
     assert all("scale pooled over 4 panels" in c["panel_rule_used"] for c in pooled["cases"])
+
+
+@pytest.mark.corpus
+def test_real_corpus_attribution_never_names_a_wrong_vendor(real_bench):
+    """Measured: 56 cases, 7 named right, 0 wrong, 49 "no single teacher" (5-6 controls
+    documented independent of both vendors: the guanaco and OASST models)."""
+    att = real_bench["attribution"]
+    assert att["n_cases"] == 56
+    assert att["named_wrong"] == 0
+    assert att["named_right"] >= 7
+    named = {(c["reference"], c["suspect"]): c["teacher"] for c in att["cases"]}
+    assert named[("claude-2", "claude2-alpaca-13b")] == "claude-2"
+    assert named[("text_davinci_003", "claude2-alpaca-13b")] == "claude-2"

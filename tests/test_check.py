@@ -49,8 +49,8 @@ def store_rows(path: Path) -> int:
 def real_panel() -> tuple[str, list[str]]:
     if not (REAL / "responses.jsonl.gz").exists():
         pytest.skip(f"real corpus not found at {REAL} (see docs/detector.md)")
-    from harness.bench import load_lineage, panel_for
     from harness.endpoints.replay import corpus_index
+    from harness.lineage import load_lineage, panel_for
 
     corpus = REAL / "responses.jsonl.gz"
     models = list(corpus_index(corpus))

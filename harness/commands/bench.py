@@ -95,4 +95,25 @@ def run(args: argparse.Namespace) -> int:
             _fmt(m["tpr_at_alpha_05"]),
         )
     con.print(summary)
+    att = result["attribution"]
+    con.print(f"[bold]attribution:[/] {att['rule']}")
+    named = Table(title="attribution (which vendor taught it?)")
+    for col in ("reference", "suspect", "label", "candidates", "controls", "named", "outcome"):
+        named.add_column(col)
+    for c in att["cases"]:
+        named.add_row(
+            c["reference"],
+            c["suspect"],
+            c["label"],
+            ", ".join(c["candidates"]),
+            str(c["n_controls"]),
+            c["teacher"] or "no single teacher",
+            c["outcome"],
+        )
+    con.print(named)
+    con.print(
+        f"named right {att['named_right']}, wrong {att['named_wrong']}, no single teacher "
+        f"{att['no_single_teacher']} of {att['n_cases']}; right when the documented teacher is "
+        f"a candidate: {_fmt(att['right_when_teacher_is_a_candidate'])}"
+    )
     return 0

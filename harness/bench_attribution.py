@@ -1,0 +1,86 @@
+"""Attribution measured on a labelled corpus: does `attribute` name the documented teacher?
+
+`fingerprint bench` measures detection ("distilled from R or not?"); this asks the other
+question a researcher has, "which of these vendors taught it?", on the same labelled cases and
+with panels derived from `lineage.json` only (never from similarities), so the numbers carry
+over to any corpus in the same format.
+"""
+
+from __future__ import annotations
+
+from harness.answers import Answers
+from harness.detector import attribute, similarity
+from harness.detector.verdict import MIN_CONTROLS
+from harness.lineage import documented_panel, family_of, foils_for
+
+ATTRIBUTION_RULE = (
+    "per case (R, S): candidates = R plus every other case reference of another `org` (the "
+    "bench's foils), i.e. one vendor family against the others; controls = the models the "
+    "lineage documents as independent of every candidate (the intersection of their documented "
+    "panels), minus the candidates and S. The named teacher is right when a `distilled` case "
+    "ties S to that candidate's family, wrong otherwise (a human-data model named after anyone "
+    "is wrong); 'no single teacher' is neither. Cases with fewer than "
+    f"{MIN_CONTROLS} such controls are skipped"
+)
+
+
+def teacher_families(lineage: dict, suspect: str) -> set[str]:
+    """Every case reference whose family a `distilled` case documents as `suspect`'s teacher."""
+    out: set[str] = set()
+    for c in lineage.get("cases", []):
+        if c["suspect"] == suspect and c["label"] == "distilled":
+            out |= family_of(lineage, c["reference"])
+    return out
+
+
+def attribution_panel(
+    lineage: dict, models: list[str], candidates: list[str], suspect: str
+) -> list[str]:
+    """Controls documented independent of every candidate (ATTRIBUTION_RULE), corpus order."""
+    keep = set(models)
+    for c in candidates:
+        keep &= set(documented_panel(lineage, models, c, suspect))
+    return [m for m in models if m in keep and m not in candidates]
+
+
+def run_attribution(answers: Answers, lineage: dict, table: similarity.SimTable) -> dict:
+    """One attribution per labelled case; `table` must hold every case reference as an anchor."""
+    models = answers.models
+    cases = []
+    for c in lineage["cases"]:
+        ref, sus = c["reference"], c["suspect"]
+        if ref not in models or sus not in models:
+            continue
+        candidates = [ref, *foils_for(lineage, models, ref, sus)]
+        controls = attribution_panel(lineage, models, candidates, sus)
+        if len(candidates) < 2 or len(controls) < MIN_CONTROLS:
+            continue
+        a = attribute(answers, sus, candidates, controls, table=table)
+        truth = teacher_families(lineage, sus)
+        outcome = "none" if a.teacher is None else ("right" if a.teacher in truth else "wrong")
+        cases.append(
+            {
+                "reference": ref,
+                "suspect": sus,
+                "label": c["label"],
+                "candidates": candidates,
+                "n_controls": len(controls),
+                "teacher": a.teacher,
+                "documented_teacher_among_candidates": bool(truth & set(candidates)),
+                "outcome": outcome,
+                "p_values": a.p_values,
+                "versus": a.versus,
+            }
+        )
+    taught = [c for c in cases if c["documented_teacher_among_candidates"]]
+    return {
+        "rule": ATTRIBUTION_RULE,
+        "n_cases": len(cases),
+        "named_right": sum(c["outcome"] == "right" for c in cases),
+        "named_wrong": sum(c["outcome"] == "wrong" for c in cases),
+        "no_single_teacher": sum(c["outcome"] == "none" for c in cases),
+        "right_when_teacher_is_a_candidate": (
+            sum(c["outcome"] == "right" for c in taught) / len(taught) if taught else None
+        ),
+        "cases": cases,
+    }

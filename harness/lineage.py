@@ -1,0 +1,142 @@
+"""Rules derived from a corpus's `lineage.json`: which models may serve as controls or foils.
+
+Everything here reads the lineage facts only (`org`, `distilled` / `independent` cases, model
+names), never similarities or scores, so a panel cannot be chosen to make a case easy. Used by
+the detection benchmark (`harness/bench.py`) and the attribution benchmark
+(`harness/bench_attribution.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from harness.detector.verdict import MIN_CONTROLS
+from harness.errors import InputError
+
+PANEL_RULE = (
+    "controls = documented independents of the reference's vendor family (its `org` in "
+    "`models`): the suspects of every `independent` case whose reference is of that family, plus "
+    "every other case reference of another `org`; minus the family itself, the suspects of its "
+    "`distilled` cases, any model sharing the leading name token of one of those unless an "
+    "`independent` case documents it, and the suspect. Score: plain mean similarity (no foils) "
+    "and layout habits. With fewer than 5 such controls the fallback panel is used (see "
+    "fallback_rule)"
+)
+FALLBACK_RULE = (
+    "controls = every model in the corpus except: the reference; every case reference whose "
+    "`models` entry has the same `org` (its vendor family); every suspect of a `distilled` case "
+    "of that family; any model whose name contains the leading name token of one of those "
+    "(e.g. siblings and renamed copies); and the suspect itself. With foils, the same is "
+    "removed for every foil's family too (a foil's students would be extreme low outliers of the "
+    "contrast and widen the null); the score is then the foil contrast"
+)
+FOIL_RULE = (
+    "foils = every other case reference present in the corpus whose `models` entry has a "
+    "different `org` (or none), except the suspect; none when the corpus has one reference "
+    "(then the score is the plain similarity, detector v1); used only by the fallback panel"
+)
+
+
+def load_lineage(directory: Path) -> dict:
+    path = directory / "lineage.json"
+    if not path.exists():
+        raise InputError(f"{path}: no such file (bench needs lineage.json)")
+    try:
+        lineage = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    for i, c in enumerate(lineage.get("cases", [])):
+        for key in ("reference", "suspect", "label"):
+            if key not in c:
+                raise InputError(f"{path}: case {i} has no '{key}'")
+    return lineage
+
+
+def foils_for(lineage: dict, models: list[str], reference: str, suspect: str) -> list[str]:
+    """Other-vendor case references to contrast against (FOIL_RULE), sorted."""
+    facts = lineage.get("models", {})
+    org = facts.get(reference, {}).get("org")
+    refs = {c["reference"] for c in lineage.get("cases", [])}
+    return sorted(
+        r
+        for r in refs
+        if r in models
+        and r not in (reference, suspect)
+        and (org is None or facts.get(r, {}).get("org") != org)
+    )
+
+
+def name_tokens(name: str) -> list[str]:
+    """Alphabetic tokens of length >= 3 of a model name, lower-case ("gpt4_0314" -> ["gpt"])."""
+    return [t for t in re.split(r"[^a-z]+", name.lower()) if len(t) >= 3]
+
+
+def tied_models(lineage: dict, models: list[str], reference: str) -> set[str]:
+    """Models the lineage ties to `reference`'s vendor family (see PANEL_RULE)."""
+    facts = lineage.get("models", {})
+    cases = lineage.get("cases", [])
+    refs = {c["reference"] for c in cases}
+    org = facts.get(reference, {}).get("org")
+    family = {reference} | {r for r in refs if org and facts.get(r, {}).get("org") == org}
+    tied = set(family) | {
+        c["suspect"] for c in cases if c["reference"] in family and c["label"] == "distilled"
+    }
+    keys = {name_tokens(m)[0] for m in tied if name_tokens(m)}
+    tied |= {m for m in models if keys & set(name_tokens(m))}
+    return tied
+
+
+def panel_for(
+    lineage: dict,
+    models: list[str],
+    reference: str,
+    suspect: str,
+    foils: list[str] | tuple[str, ...] = (),
+) -> list[str]:
+    """Control panel of one case (PANEL_RULE), in corpus order."""
+    tied = tied_models(lineage, models, reference)
+    for f in foils:
+        tied |= tied_models(lineage, models, f)
+    return [m for m in models if m not in tied and m != suspect]
+
+
+def family_of(lineage: dict, reference: str) -> set[str]:
+    """The reference and every case reference with the same `org` (its vendor family)."""
+    facts = lineage.get("models", {})
+    org = facts.get(reference, {}).get("org")
+    refs = {c["reference"] for c in lineage.get("cases", [])}
+    return {reference} | {r for r in refs if org and facts.get(r, {}).get("org") == org}
+
+
+def documented_panel(lineage: dict, models: list[str], reference: str, suspect: str) -> list[str]:
+    """Controls the lineage documents as independent of `reference`'s family (PANEL_RULE).
+
+    An explicit `independent` case outranks the name-token heuristic of `tied_models` (which
+    exists to catch undocumented siblings and copies): e.g. claude2-alpaca-13b is documented
+    independent of text_davinci_003 although its name shares "alpaca" with alpaca-7b.
+    """
+    cases = lineage.get("cases", [])
+    fam = family_of(lineage, reference)
+    refs = {c["reference"] for c in cases}
+    indep = {c["suspect"] for c in cases if c["reference"] in fam and c["label"] == "independent"}
+    students = {c["suspect"] for c in cases if c["reference"] in fam and c["label"] == "distilled"}
+    tied = (tied_models(lineage, models, reference) - indep) | fam | students
+    keep = indep | (refs - fam)
+    return [m for m in models if m in keep and m not in tied and m != suspect]
+
+
+def case_panel(
+    lineage: dict, models: list[str], reference: str, suspect: str
+) -> tuple[list[str], list[str], str]:
+    """(controls, foils, rule used) of one case: documented panel, else the fallback."""
+    controls = documented_panel(lineage, models, reference, suspect)
+    if len(controls) >= MIN_CONTROLS:
+        return controls, [], "documented"
+    foils = foils_for(lineage, models, reference, suspect)
+    return (
+        panel_for(lineage, models, reference, suspect, foils),
+        foils,
+        f"fallback ({len(controls)} documented controls < {MIN_CONTROLS})",
+    )
