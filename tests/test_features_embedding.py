@@ -36,7 +36,7 @@ def cache(tmp_path, monkeypatch):
 
 
 def test_registered_but_not_scored():
-    assert FEATURES["embed"] == (embedding.prompt_sims, None, "texts", False)
+    assert FEATURES["embed"] == (embedding.prompt_sims, None, "texts", None)
     assert "embed" not in PRIMARY
 
 

@@ -23,7 +23,7 @@ from harness.testing.suites import mini_suite, write_run_config
 
 
 def test_registered_but_not_scored():
-    assert FEATURES["first_token"] == (first_token.prompt_sims, None, "first_tokens", False)
+    assert FEATURES["first_token"] == (first_token.prompt_sims, None, "first_tokens", None)
     assert "first_token" not in PRIMARY
 
 

@@ -80,7 +80,8 @@ def test_scores_are_symmetric_in_the_panel_and_need_enough_prompts():
 
 def test_layout_is_scored_as_a_pattern_feature():
     assert "layout" in PRIMARY
-    assert FEATURES["layout"].pattern and FEATURES["layout"].fn is layout.prompt_vectors
+    assert FEATURES["layout"].pattern is layout.pattern_scores
+    assert FEATURES["layout"].fn is layout.prompt_vectors
 
 
 def test_similarity_table_holds_layout_vectors_and_heatmaps_refuse_them():

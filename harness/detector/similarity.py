@@ -103,8 +103,8 @@ def compute(
     fams = [answers.family(p) for p in prompts]
     a_idx = [models.index(a) for a in anchors]
     n_p, n_m, n_a = len(prompts), len(models), len(anchors)
-    sims = {f: np.full((n_p, n_m, n_a), np.nan) for f in feats if not FEATURES[f].pattern}
-    vectors: dict[str, list[np.ndarray]] = {f: [] for f in feats if FEATURES[f].pattern}
+    sims = {f: np.full((n_p, n_m, n_a), np.nan) for f in feats if FEATURES[f].pattern is None}
+    vectors: dict[str, list[np.ndarray]] = {f: [] for f in feats if FEATURES[f].pattern is not None}
     self_sim = {a: np.full(n_p, np.nan) for a in anchors}
     for i, p in enumerate(prompts):
         docs = [_doc(answers.texts[m][p]) for m in models]
@@ -144,7 +144,7 @@ def similarity_matrix(answers: Answers, models: list[str], feature: str = "char4
     """
     prompts = answers.common_prompts(models)
     feat = FEATURES[feature]
-    if feat.pattern:
+    if feat.pattern is not None:
         raise InputError(f"'{feature}' is a pattern across prompts, not a pairwise similarity")
     total = np.zeros((len(models), len(models)))
     count = np.zeros_like(total)

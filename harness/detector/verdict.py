@@ -27,7 +27,7 @@ import numpy as np
 
 from harness.answers import Answers
 from harness.detector import similarity, stats
-from harness.detector.features import PRIMARY, layout
+from harness.detector.features import FEATURES, PRIMARY
 from harness.errors import InputError
 
 if TYPE_CHECKING:
@@ -132,9 +132,7 @@ def feature_means(
     out = {}
     for f in PRIMARY:
         if f in table.vectors:
-            score = layout.pattern_scores(
-                table.vectors[f][rows], table.model_index([anchor])[0], idx
-            )
+            score = FEATURES[f].pattern(table.vectors[f][rows], table.model_index([anchor])[0], idx)
             if not np.isnan(score).any():
                 out[f] = score
             continue

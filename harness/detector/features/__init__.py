@@ -6,9 +6,9 @@ Keeping one signature lets `similarity.py` loop over features without knowing th
 registry says what a feature's `docs` are (`Feature.reads`): each model's answer text for the
 prompt, or its first-token distribution (`first_token`).
 
-One feature is of another kind (`Feature.pattern`): `layout` turns each model's samples for a
-prompt into a small vector, and its score is a pattern across prompts computed against the panel
-(`layout.pattern_scores`), not a per-prompt similarity.
+One feature is of another kind (`Feature.pattern` set): `layout` turns each model's samples for
+a prompt into a small vector (`fn`), and its score is a pattern across prompts computed against
+the panel (`pattern`, here `layout.pattern_scores`), not a per-prompt similarity.
 """
 
 from typing import NamedTuple
@@ -26,10 +26,12 @@ from harness.detector.features import (
 
 
 class Feature(NamedTuple):
-    fn: object  # prompt_sims(docs, anchors, prompt) -> ndarray
+    fn: object  # prompt_sims(docs, anchors, prompt) -> ndarray; pattern features: see below
     families: tuple[str, ...] | None = None  # families it applies to; None = every family
     reads: str = "texts"  # "texts" (answer documents) or "first_tokens" (token distributions)
-    pattern: bool = False  # fn gives per-model vectors (SimTable.vectors), scored across prompts
+    # Pattern features only: fn(samples per model) -> per-model vectors (SimTable.vectors), and
+    # pattern(vectors, reference index, panel indices) -> one score per panel model.
+    pattern: object | None = None
 
 
 FEATURES = {
@@ -39,7 +41,7 @@ FEATURES = {
     "identity": Feature(identity.prompt_sims, ("identity",)),
     "refusal": Feature(refusal.prompt_sims, ("refusal", "sensitive")),
     "canary": Feature(canary.prompt_sims, ("canary",)),
-    "layout": Feature(layout.prompt_vectors, pattern=True),
+    "layout": Feature(layout.prompt_vectors, pattern=layout.pattern_scores),
     # Optional, not scored (see docs/detector.md, "Optional features"). `embed` needs the
     # extra `pip install -e '.[embed]'` (InputError otherwise).
     "embed": Feature(embedding.prompt_sims),
