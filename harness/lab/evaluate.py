@@ -6,7 +6,8 @@ docs/lab.md reports.
 
 Views: `plain` (the base probes) and `persona` (the same probes behind the persona system
 prompt, i.e. the students re-deployed as "Aria by Nimbus Labs"). Probe-count curve: the verdict
-on random subsets of 10, 25, 50 probes (3 fixed draws each) and on all of them.
+on random subsets of 10, 25, 50, 100, 200 probes (3 fixed draws each; sizes below the view's
+probe count) and on all of them.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ CONTROLS = (
 SIBLINGS = {"student-gemma": ("student-gemma-t1",)}
 # Attribution asks "which of these local models taught it?"; its panel leaves out the candidates.
 CANDIDATES = (TEACHER, "gemma3-270m")
-SIZES = (10, 25, 50)
+SIZES = (10, 25, 50, 100, 200)
 # Outcomes that flag a suspect as taught by the reference ("related": p < alpha but as close to
 # the reference as its own samples are to each other; see docs/detector.md).
 FLAGGED = ("distilled", "related")
