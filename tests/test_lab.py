@@ -23,6 +23,7 @@ CORPUS_C = LAB_DATA / "answers-n96-e1-c7.jsonl.gz"  # run C: run A's recipe, 7 c
 CORPUS_D = LAB_DATA / "answers-n258-e2-l12-c7.jsonl.gz"
 # run E: run D's recipe as a full fine-tune (all 30 blocks trained), 7 controls
 CORPUS_E = LAB_DATA / "answers-n258-e2-l30-c7.jsonl.gz"
+CORPUS_F = LAB_DATA / "answers-n258-e2-l30-s1-full-c7.jsonl.gz"
 
 
 def _words(text: str) -> set[str]:
@@ -256,3 +257,32 @@ def test_lab_end_to_end_tiny(tmp_path):
     ev = report["evaluation"]
     assert ev["plain"]["verdicts"]["student-teacher"]["n_controls"] == 7
     assert ev["plain"]["verdicts"]["student-gemma"]["n_controls"] == 6
+
+
+def test_committed_lab_corpus_run_f_verdicts():
+    """Run F (run E's recipe with seed 1, full probe suite; pre-registered), detector v4: the
+    distilled student is NOT flagged at 0.05 (plain p = 0.076 on 323 probes, persona 0.057 on
+    183) and no single teacher is named; the control student is not flagged (0.95) and is
+    attributed to its own teacher. On run E's core probes alone the same students give plain
+    p = 0.15 where run E's gave 0.0088: the spread between training draws of one recipe."""
+    from harness import probes
+    from harness.corpus import load_answers
+    from harness.lab.evaluate import evaluate_answers
+
+    result = _evaluate(CORPUS_F)
+    _check_seven_control_runs(result, gemma_p_min=0.9)
+    assert result["plain"]["n_prompts"] == 323 and result["persona"]["n_prompts"] == 183
+    for view in ("plain", "persona"):
+        v = result[view]["verdicts"]
+        assert v["student-teacher"]["outcome"] == "not distilled", (view, v)
+        assert 0.05 < v["student-teacher"]["p"] < 0.1, (view, v)
+        att = result[view]["attribution"]
+        assert att["student-teacher"]["teacher"] is None, (view, att)
+        assert att["student-gemma"]["teacher"] == "gemma3-270m", (view, att)
+    core = {p.id for p in probes.select(probes.load_suites(), "core", variants=True)}
+    answers = load_answers(CORPUS_F)
+    on_core = evaluate_answers(
+        answers.restrict(None, [p for p in answers.common_prompts() if p in core])
+    )
+    assert on_core["plain"]["n_prompts"] == 111
+    assert on_core["plain"]["verdicts"]["student-teacher"]["p"] > 0.1
