@@ -40,6 +40,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from harness.answers import Answers
+from harness.detector.features.pairs import anchor_table
 from harness.errors import InputError
 
 _MARKERS = str.maketrans({"▁": " ", "Ġ": " ", "Ċ": "\n", "ĉ": "\t"})
@@ -92,15 +93,7 @@ def prompt_sims(
             "similarity.compute(..., features=('first_token',)), which passes "
             "first_token.model_dists(...)"
         )
-    idx = range(len(docs)) if anchors is None else anchors
-    out = np.full((len(docs), len(idx)), np.nan)
-    for j, a in enumerate(idx):
-        if not docs[a]:
-            continue
-        for i, d in enumerate(docs):
-            if d:
-                out[i, j] = overlap(d, docs[a])
-    return out
+    return anchor_table(docs, anchors, lambda d, a: overlap(d, a) if d and a else math.nan)
 
 
 def model_dists(answers: Answers, models: Sequence[str], prompt: str) -> list[Dist]:

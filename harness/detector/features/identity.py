@@ -9,9 +9,12 @@ NaN if either makes no claim (no evidence either way).
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
+
+from harness.detector.features.pairs import anchor_table
 
 VENDORS = {
     "openai": r"openai|chatgpt|gpt-?[345](?:\.5)?|davinci",
@@ -53,13 +56,10 @@ def claims(text: str) -> frozenset[str]:
 
 def prompt_sims(docs: list[str], anchors: list[int] | None, prompt: str = "") -> np.ndarray:
     """1 / 0 / NaN agreement of identity claims with the anchors (all pairs when None)."""
-    cl = [claims(d) for d in docs]
-    idx = range(len(docs)) if anchors is None else anchors
-    out = np.full((len(docs), len(idx)), np.nan)
-    for j, a in enumerate(idx):
-        if not cl[a]:
-            continue
-        for i, c in enumerate(cl):
-            if c:
-                out[i, j] = 1.0 if c & cl[a] else 0.0
-    return out
+    return anchor_table([claims(d) for d in docs], anchors, _agree)
+
+
+def _agree(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return math.nan  # no claim on one side: no evidence either way
+    return 1.0 if a & b else 0.0

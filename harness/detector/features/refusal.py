@@ -8,9 +8,12 @@ refuses, NaN if neither refuses (no evidence either way).
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
+
+from harness.detector.features.pairs import anchor_table
 
 TEMPLATES = {
     "as_an_ai": r"as an ai(?: language model)?",
@@ -34,15 +37,12 @@ def template(text: str) -> str | None:
 
 def prompt_sims(docs: list[str], anchors: list[int] | None, prompt: str = "") -> np.ndarray:
     """Refusal-template agreement with the anchors (all pairs when None)."""
-    t = [template(d) for d in docs]
-    idx = range(len(docs)) if anchors is None else anchors
-    out = np.full((len(docs), len(idx)), np.nan)
-    for j, a in enumerate(idx):
-        for i, ti in enumerate(t):
-            if ti is None and t[a] is None:
-                continue
-            if ti is None or t[a] is None:
-                out[i, j] = 0.0
-            else:
-                out[i, j] = 1.0 if ti == t[a] else 0.5
-    return out
+    return anchor_table([template(d) for d in docs], anchors, _agree)
+
+
+def _agree(a: str | None, b: str | None) -> float:
+    if a is None and b is None:
+        return math.nan  # neither refuses: no evidence either way
+    if a is None or b is None:
+        return 0.0
+    return 1.0 if a == b else 0.5
