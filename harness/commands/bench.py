@@ -15,7 +15,8 @@ from harness.errors import InputError
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "bench",
-        help="measure the detector on a labelled corpus (AUC, TPR at FPR, empirical FPR)",
+        help="measure the detector on a labelled corpus (AUC, TPR at FPR, empirical FPR, "
+        "attribution)",
         description="Run the detector on every labelled case of DIR/lineage.json using the "
         "answers in DIR/responses.jsonl.gz.",
     )

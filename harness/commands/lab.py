@@ -35,7 +35,7 @@ def register(subparsers) -> None:
     )
     r.add_argument("--lr", type=float, default=3e-4, help="peak learning rate (default 3e-4)")
     r.add_argument(
-        "--seed", type=int, default=0, help="training seed: batch order and init (default 0)"
+        "--seed", type=int, default=0, help="training seed, i.e. the batch order (default 0)"
     )
     r.add_argument(
         "--train-jobs",

@@ -41,7 +41,8 @@ class LabConfig:
     # cached students and reports of earlier runs are never overwritten or reused by mistake.
     train_layers: int = DEFAULT_TRAIN.train_layers
     lr: float = DEFAULT_TRAIN.lr
-    # Shuffling and initialisation seed (run F re-trained run E's recipe with seed 1).
+    # Training seed: the batch order (every student starts from the same base weights; run F
+    # re-trained run E's recipe with seed 1).
     seed: int = DEFAULT_TRAIN.seed
     train_jobs: int = 1  # students trained at once (separate processes): speed only
     max_tokens: int = 128
