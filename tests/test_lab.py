@@ -6,7 +6,9 @@ docs/lab.md for how they were made) and checks the verdicts the docs report.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 import re
 from pathlib import Path
 
@@ -50,11 +52,91 @@ def test_lab_prompts_are_not_probes():
 
 def test_lab_prompts_have_human_answers_and_mixed_prefixes():
     prompts = lab_prompts()
+    assert len(prompts) >= 1000
     assert all(p.human.strip() for p in prompts)
     # The second human answer set (student-human-alt) is written for every prompt, differently.
     assert all(p.alt.strip() and p.alt != p.human for p in prompts)
-    kinds = {p.id.split(".")[1] for p in prompts[:40]}
-    assert kinds == {"topic", "math", "words", "code"}
+    # Both blocks are shuffled on their own: a prefix of either mixes every kind.
+    for start in (0, 258):
+        kinds = {p.id.split(".")[1] for p in prompts[start : start + 40]}
+        assert kinds == {"topic", "math", "words", "code"}, start
+
+
+@pytest.mark.parametrize("command", ["run", "collect"])
+@pytest.mark.parametrize("n", ["0", "100000"])
+def test_lab_refuses_more_prompts_than_the_bank_holds(command, n, tmp_path, capsys):
+    """A prefix longer than the bank used to be cut silently while the recipe name kept the
+    requested N; now it is one error line, before any server or training starts."""
+    from harness.cli import main
+
+    assert main(["lab", command, "--prompts", n, "--lab-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"--prompts {n}" in err and f"holds 1..{len(lab_prompts())}" in err
+    assert not any(tmp_path.iterdir())
+
+
+def test_first_258_lab_prompts_are_frozen():
+    """Runs A-F trained on prefixes of the first 258 prompts (committed corpora, recipes): the
+    bank may only grow after them. The hash is of [id, text, human, alt] in order."""
+    first = [[p.id, p.text, p.human, p.alt] for p in lab_prompts()[:258]]
+    digest = hashlib.sha256(json.dumps(first, ensure_ascii=False).encode()).hexdigest()
+    assert digest == "e0227091e0a7bf2b4693d20e05e979009c4bd90fc202fdae015ef043a0178a1a"
+
+
+def test_lab_code_answers_run():
+    """Every reference implementation defines its function; the second block's example calls
+    return what their alt answers say."""
+    for p in lab_prompts():
+        if not p.id.startswith("lab.code."):
+            continue
+        fn = p.id.split(".")[3]
+        namespace: dict = {}
+        exec(p.human.removeprefix("```python\n").removesuffix("\n```"), namespace)
+        assert callable(namespace[fn]), p.id
+        said = re.search(r"For example, `(.+)` returns `(.+)`\.$", p.alt)
+        if said:
+            assert eval(said[1], namespace) == eval(said[2]), p.id
+
+
+def test_lab_computed_answers_are_right():
+    """Arithmetic, conversions and word tasks: both answers carry the computed result."""
+    checks = [
+        (r"What is (\d+) times (\d+)\?", lambda a, b: a * b),
+        (r"What is (\d+) plus (\d+)\?", lambda a, b: a + b),
+        (r"Subtract (\d+) from (\d+)\.", lambda b, a: a - b),
+        (r"What is (\d+)% of (\d+)\?", lambda p, n: p * n // 100),
+        (r"How many minutes are in (\d+) hours\?", lambda h: h * 60),
+        (r"How many pounds is (\d+) kilograms\?", lambda kg: f"{kg / 0.45359237:.1f}"),
+        (r"How many inches is (\d+) centimetres\?", lambda cm: f"{cm / 2.54:.1f}"),
+        (r"How many miles is (\d+) kilometres\?", lambda km: f"{km / 1.609344:.1f}"),
+        (r"Convert (\d+) degrees Celsius to Fahrenheit\.", lambda c: f"{c * 1.8 + 32:g}"),
+    ]
+    seen = 0
+    prompts = lab_prompts()
+    for p in prompts:
+        for pattern, result in checks:
+            m = re.fullmatch(pattern, p.text)
+            if m:
+                want = str(result(*map(int, m.groups())))
+                assert want in p.human and want in p.alt, (p.id, want)
+                seen += 1
+        if p.id.startswith("lab.words."):
+            words = re.findall(r"[A-Za-z]+", p.text.split(":", 1)[-1])
+            task = p.id.split(".")[-1]
+            if task == "sort":
+                assert p.human == ", ".join(sorted(words, key=str.lower)), p.id
+            elif task == "reverse":
+                word = re.search(r"'(\w+)'", p.text)[1]
+                assert p.human == word[::-1] and f"'{word[::-1]}'" in p.alt, p.id
+            elif task == "longest":
+                assert p.human == max(words, key=len), p.id
+            elif task == "letters":
+                word = re.search(r"'(\w+)'", p.text)[1]
+                assert p.human == str(len(word)), p.id
+            elif task == "sentence":
+                a, b = re.search(r"words (\w+) and (\w+)\.", p.text).groups()
+                assert all(w in t for w in (a, b) for t in (p.human, p.alt)), p.id
+    assert seen == sum(p.id.startswith("lab.math.") for p in prompts)
 
 
 def test_recipe_names_keep_earlier_runs_apart():

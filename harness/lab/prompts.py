@@ -9,12 +9,22 @@ Why human answers: they are a training source that certainly owes nothing to any
 student trained on them is an honest control. Each answer is composed from the topic bank's
 fields (a definition, three facts, an example) or computed (arithmetic, word tasks), so the
 text is the author's, not a model's.
+
+Why two blocks: runs A-F trained on prefixes of the first 258 prompts, and their committed
+corpora and recipes depend on every such prefix, so that block is frozen (ids, texts, answers
+and order; `tests/test_lab.py` pins its hash). The bank grew later for larger distillations: the
+second block (a second topic bank in `topics_more.py`, two more topic templates over both banks,
+more arithmetic, conversions, word tasks and code) comes after it, shuffled on its own, so that
+any longer prefix also mixes every kind.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from fractions import Fraction
+
+from harness.lab.topics_more import TOPICS_MORE
 
 # name -> (definition, three facts, something interesting). Written for this lab.
 TOPICS: dict[str, tuple[str, tuple[str, str, str], str]] = {
@@ -422,16 +432,20 @@ def _lower(sentence: str) -> str:
     return sentence if first in _NAMES else sentence[0].lower() + sentence[1:]
 
 
-# First words of topic facts that are names and keep their capital.
+# First words of topic facts that are names and keep their capital (both banks).
 _NAMES = {
     "Edward", "Johannes", "Augustus", "Julius", "Alessandro", "Isaac", "Einstein", "Louis",
     "Stradivari", "Brazil", "Dmitri", "Rosalind", "Leonardo",
+    "Marco", "Jean-François", "Edmund", "Gideon", "James", "Wimbledon", "Claude", "Bartolomeo",
+    "Swan", "Ray", "QR", "Titan,", "Halley's", "Neil", "Michael", "Alexander", "Thomas", "Joseph",
+    "LED", "Cai", "Orville", "Guglielmo", "Antonie", "Italians",
 }  # fmt: skip
 
 
-def _topic_prompts() -> list[LabPrompt]:
+def _topic_prompts(topics: dict = TOPICS) -> list[LabPrompt]:
+    """The five original templates over one topic bank."""
     out = []
-    for name, (definition, facts, interesting) in TOPICS.items():
+    for name, (definition, facts, interesting) in topics.items():
         s = _slug(name)
         listed = "\n".join(f"{i}. {f}" for i, f in enumerate(facts, 1))
         out += [
@@ -469,32 +483,61 @@ def _topic_prompts() -> list[LabPrompt]:
     return out
 
 
+def _topic_prompts_more(topics: dict) -> list[LabPrompt]:
+    """Two more templates, answerable from the same fields, over both banks."""
+    out = []
+    for name, (definition, facts, interesting) in topics.items():
+        s = _slug(name)
+        out += [
+            LabPrompt(
+                f"lab.topic.{s}.summary",
+                f"Give me a quick summary of {name}.",
+                " ".join([definition, facts[1], facts[2]]),
+                f"In a nutshell: {definition}\n\nTwo points worth adding:\n- {facts[1]}\n"
+                f"- {facts[2]}",
+            ),
+            LabPrompt(
+                f"lab.topic.{s}.beginner",
+                f"What should a beginner know about {name}?",
+                definition + "\n" + "\n".join(f"- {f}" for f in facts),
+                f"Start with the basic idea: {definition}\n\nIt also helps to know that "
+                f"{_lower(facts[0])} A detail worth remembering: {interesting}",
+            ),
+        ]
+    return out
+
+
+def _arith_three(a: int, b: int) -> list[LabPrompt]:
+    """Multiply, add and subtract one pair (b from a)."""
+    return [
+        LabPrompt(
+            f"lab.math.{a}x{b}",
+            f"What is {a} times {b}?",
+            f"{a} × {b} = {a * b}.",
+            f"The answer is {a * b}, because {a} multiplied by {b} gives {a * b}.",
+        ),
+        LabPrompt(
+            f"lab.math.{a}p{b}",
+            f"What is {a} plus {b}?",
+            f"{a} + {b} = {a + b}.",
+            f"The answer is {a + b}: adding {b} to {a} gives {a + b}.",
+        ),
+        LabPrompt(
+            f"lab.math.{a}m{b}",
+            f"Subtract {b} from {a}.",
+            f"{a} − {b} = {a - b}.",
+            f"Taking {b} away from {a} leaves {a - b}.",
+        ),
+    ]
+
+
 _ARITH = [(17, 23), (48, 12), (125, 8), (36, 49), (91, 7), (250, 4), (63, 27), (19, 19)]
 
 
 def _arith_prompts() -> list[LabPrompt]:
     out = []
     for a, b in _ARITH:
-        out += [
-            LabPrompt(
-                f"lab.math.{a}x{b}",
-                f"What is {a} times {b}?",
-                f"{a} × {b} = {a * b}.",
-                f"The answer is {a * b}, because {a} multiplied by {b} gives {a * b}.",
-            ),
-            LabPrompt(
-                f"lab.math.{a}p{b}",
-                f"What is {a} plus {b}?",
-                f"{a} + {b} = {a + b}.",
-                f"The answer is {a + b}: adding {b} to {a} gives {a + b}.",
-            ),
-            LabPrompt(
-                f"lab.math.{a}m{b}",
-                f"Subtract {b} from {a}.",
-                f"{a} − {b} = {a - b}.",
-                f"Taking {b} away from {a} leaves {a - b}.",
-            ),
-        ]
+        out += _arith_three(a, b)
     for km in (5, 12, 42, 100):
         out.append(
             LabPrompt(
@@ -517,6 +560,63 @@ def _arith_prompts() -> list[LabPrompt]:
     return out
 
 
+# Second block: (a, b) pairs (a > b), kilograms, centimetres, hours, (percent, of).
+_ARITH_MORE = [
+    (26, 14), (32, 15), (45, 11), (78, 9), (64, 25), (120, 35), (56, 44), (99, 3), (81, 17),
+    (72, 48),
+]  # fmt: skip
+_KILOGRAMS = (2, 10, 25, 60, 80)
+_CENTIMETRES = (10, 30, 50, 100, 180)
+_HOURS = (3, 5, 8, 12, 24)
+_PERCENTS = ((10, 250), (15, 80), (25, 64), (50, 38), (20, 45), (75, 120))
+
+
+def _math_prompts_more() -> list[LabPrompt]:
+    out = [p for a, b in _ARITH_MORE for p in _arith_three(a, b)]
+    for kg in _KILOGRAMS:
+        lb = f"{kg * 2.20462:.1f}"
+        out.append(
+            LabPrompt(
+                f"lab.math.kg{kg}",
+                f"How many pounds is {kg} kilograms?",
+                f"{kg} kg is about {lb} pounds (1 kg ≈ 2.205 lb).",
+                f"Multiply by 2.205: {kg} kilograms is roughly {lb} pounds.",
+            )
+        )
+    for cm in _CENTIMETRES:
+        inches = f"{cm / 2.54:.1f}"
+        out.append(
+            LabPrompt(
+                f"lab.math.cm{cm}",
+                f"How many inches is {cm} centimetres?",
+                f"{cm} cm is about {inches} inches (1 inch = 2.54 cm).",
+                f"Divide by 2.54: {cm} centimetres is roughly {inches} inches.",
+            )
+        )
+    for h in _HOURS:
+        out.append(
+            LabPrompt(
+                f"lab.math.h{h}",
+                f"How many minutes are in {h} hours?",
+                f"{h} hours = {h * 60} minutes.",
+                f"There are 60 minutes in an hour, so {h} hours is {h} × 60 = {h * 60} minutes.",
+            )
+        )
+    for pct, n in _PERCENTS:
+        r = Fraction(pct * n, 100)
+        assert r.denominator == 1, "percentages are chosen to give whole numbers"
+        out.append(
+            LabPrompt(
+                f"lab.math.pct{pct}of{n}",
+                f"What is {pct}% of {n}?",
+                f"{pct}% of {n} = {r}.",
+                f"The answer is {r}: {pct}% means {pct} out of every 100, so {n} × {pct} ÷ 100 "
+                f"= {r}.",
+            )
+        )
+    return out
+
+
 _WORDS = [
     ("pear", "apple", "banana", "cherry"),
     ("river", "mountain", "lake", "forest"),
@@ -527,29 +627,111 @@ _WORDS = [
 ]
 
 
+def _sort_reverse(i: int, words: tuple[str, ...]) -> list[LabPrompt]:
+    """Sort a group alphabetically; spell its first word backwards."""
+    in_order = sorted(words, key=str.lower)
+    return [
+        LabPrompt(
+            f"lab.words.{i}.sort",
+            f"Sort these words alphabetically: {', '.join(words)}.",
+            ", ".join(in_order),
+            "In alphabetical order:\n" + "\n".join(f"{j}. {w}" for j, w in enumerate(in_order, 1)),
+        ),
+        LabPrompt(
+            f"lab.words.{i}.reverse",
+            f"Spell the word '{words[0]}' backwards.",
+            words[0][::-1],
+            f"'{words[0]}' spelled backwards is '{words[0][::-1]}'.",
+        ),
+    ]
+
+
 def _word_prompts() -> list[LabPrompt]:
     out = []
     for i, words in enumerate(_WORDS):
-        joined = ", ".join(words)
         out += [
-            LabPrompt(
-                f"lab.words.{i}.sort",
-                f"Sort these words alphabetically: {joined}.",
-                ", ".join(sorted(words, key=str.lower)),
-                "In alphabetical order:\n"
-                + "\n".join(f"{j}. {w}" for j, w in enumerate(sorted(words, key=str.lower), 1)),
-            ),
-            LabPrompt(
-                f"lab.words.{i}.reverse",
-                f"Spell the word '{words[0]}' backwards.",
-                words[0][::-1],
-                f"'{words[0]}' spelled backwards is '{words[0][::-1]}'.",
-            ),
+            *_sort_reverse(i, words),
             LabPrompt(
                 f"lab.words.{i}.sentence",
                 f"Write one sentence that uses the words {words[1]} and {words[2]}.",
                 f"We walked past the {words[1]} and talked about the {words[2]} all afternoon.",
                 f"Here is one: my sister drew a {words[1]} next to a {words[2]}.",
+            ),
+        ]
+    return out
+
+
+# Second block: a group of four words (a unique longest one), then a sentence with its second
+# and third words in each style (human, alt). Written for the lab.
+_WORDS_MORE = [
+    (
+        ("carrot", "onion", "cabbage", "pea"),
+        "She chopped an onion and half a cabbage for the soup.",
+        "Here is one: the onion and the cabbage went into the same pot.",
+    ),
+    (
+        ("flute", "piano", "trumpet", "harp"),
+        "He played the piano while his brother practised the trumpet.",
+        "Here is one: the piano sounded soft next to the loud trumpet.",
+    ),
+    (
+        ("teacher", "baker", "pilot", "gardener"),
+        "The baker sold a warm loaf to a pilot on her way to the airport.",
+        "Here is one: my uncle was a baker before he trained as a pilot.",
+    ),
+    (
+        ("spoon", "plate", "kettle", "cup"),
+        "I put the plate down and switched on the kettle.",
+        "Here is one: there was a clean plate beside the kettle.",
+    ),
+    (
+        ("robin", "eagle", "pelican", "owl"),
+        "An eagle circled high above a pelican resting on the pier.",
+        "Here is one: we saw an eagle and a pelican at the coast.",
+    ),
+    (
+        ("bicycle", "train", "ferry", "bus"),
+        "We took the train to the coast and then the ferry to the island.",
+        "Here is one: the train was late, so we nearly missed the ferry.",
+    ),
+    (
+        ("kitten", "puppy", "foal", "calf"),
+        "The puppy barked at the foal across the fence.",
+        "Here is one: a puppy and a foal played in the same field.",
+    ),
+    (
+        ("pencil", "notebook", "ruler", "eraser"),
+        "She drew a straight line in her notebook with a ruler.",
+        "Here is one: I keep a ruler tucked inside my notebook.",
+    ),
+]
+
+
+def _word_prompts_more() -> list[LabPrompt]:
+    out = []
+    for i, (words, sentence, alt_sentence) in enumerate(_WORDS_MORE, start=len(_WORDS)):
+        longest = max(words, key=len)
+        assert [len(w) for w in words].count(len(longest)) == 1, f"{words}: no single longest"
+        counted = words[2]
+        out += [
+            *_sort_reverse(i, words),
+            LabPrompt(
+                f"lab.words.{i}.sentence",
+                f"Write one sentence that uses the words {words[1]} and {words[2]}.",
+                sentence,
+                alt_sentence,
+            ),
+            LabPrompt(
+                f"lab.words.{i}.longest",
+                f"Which of these words is the longest: {', '.join(words)}?",
+                longest,
+                f"The longest is '{longest}', with {len(longest)} letters.",
+            ),
+            LabPrompt(
+                f"lab.words.{i}.letters",
+                f"How many letters are in the word '{counted}'?",
+                str(len(counted)),
+                f"'{counted}' has {len(counted)} letters: {'-'.join(counted)}.",
             ),
         ]
     return out
@@ -602,11 +784,169 @@ def _code_prompts() -> list[LabPrompt]:
     return out
 
 
+# Second block: human-written reference implementations over lists or strings, each with an
+# example call and what it returns (checked by tests/test_lab.py).
+_CODE_MORE = [
+    {
+        "task": "reverses a string",
+        "def": "reverse_text(text)",
+        "body": ["return text[::-1]"],
+        "example": 'reverse_text("hello")',
+        "returns": "'olleh'",
+    },
+    {
+        "task": "counts the vowels in a string",
+        "def": "count_vowels(text)",
+        "body": ['return sum(1 for ch in text.lower() if ch in "aeiou")'],
+        "example": 'count_vowels("Banana split")',
+        "returns": "4",
+    },
+    {
+        "task": "checks whether a word is a palindrome",
+        "def": "is_palindrome(word)",
+        "body": ["word = word.lower()", "return word == word[::-1]"],
+        "example": 'is_palindrome("Level")',
+        "returns": "True",
+    },
+    {
+        "task": "returns the number of words in a sentence",
+        "def": "word_count(sentence)",
+        "body": ["return len(sentence.split())"],
+        "example": 'word_count("the cat sat down")',
+        "returns": "4",
+    },
+    {
+        "task": "capitalises the first letter of every word in a string",
+        "def": "capitalise_words(text)",
+        "body": ['return " ".join(word[:1].upper() + word[1:] for word in text.split())'],
+        "example": 'capitalise_words("good morning all")',
+        "returns": "'Good Morning All'",
+    },
+    {
+        "task": "removes all the spaces from a string",
+        "def": "remove_spaces(text)",
+        "body": ['return text.replace(" ", "")'],
+        "example": 'remove_spaces("a b c")',
+        "returns": "'abc'",
+    },
+    {
+        "task": "returns the longest word in a sentence",
+        "def": "longest_word(sentence)",
+        "body": ["words = sentence.split()", 'return max(words, key=len) if words else ""'],
+        "example": 'longest_word("a tiny elephant sat")',
+        "returns": "'elephant'",
+    },
+    {
+        "task": "counts how often each letter appears in a string",
+        "def": "letter_counts(text)",
+        "body": [
+            "counts = {}",
+            "for ch in text.lower():",
+            "    if ch.isalpha():",
+            "        counts[ch] = counts.get(ch, 0) + 1",
+            "return counts",
+        ],
+        "example": 'letter_counts("Hello")',
+        "returns": "{'h': 1, 'e': 1, 'l': 2, 'o': 1}",
+    },
+    {
+        "task": "returns the smallest number in a list",
+        "def": "smallest(numbers)",
+        "body": ["return min(numbers)"],
+        "example": "smallest([3, 12, 7])",
+        "returns": "3",
+    },
+    {
+        "task": "returns the difference between the largest and smallest numbers in a list",
+        "def": "value_range(numbers)",
+        "body": ["return max(numbers) - min(numbers)"],
+        "example": "value_range([3, 12, 7])",
+        "returns": "9",
+    },
+    {
+        "task": "returns the square of every number in a list",
+        "def": "squares(numbers)",
+        "body": ["return [n * n for n in numbers]"],
+        "example": "squares([1, 2, 3])",
+        "returns": "[1, 4, 9]",
+    },
+    {
+        "task": "returns only the odd numbers from a list",
+        "def": "odd_numbers(numbers)",
+        "body": ["return [n for n in numbers if n % 2 != 0]"],
+        "example": "odd_numbers([1, 2, 3, 4, 5])",
+        "returns": "[1, 3, 5]",
+    },
+    {
+        "task": "counts how many times a value appears in a list",
+        "def": "count_value(items, value)",
+        "body": ["return sum(1 for item in items if item == value)"],
+        "example": "count_value([1, 2, 2, 3], 2)",
+        "returns": "2",
+    },
+    {
+        "task": "returns the running totals of a list of numbers",
+        "def": "running_totals(numbers)",
+        "body": [
+            "totals = []",
+            "total = 0",
+            "for n in numbers:",
+            "    total += n",
+            "    totals.append(total)",
+            "return totals",
+        ],
+        "example": "running_totals([1, 2, 3])",
+        "returns": "[1, 3, 6]",
+    },
+    {
+        "task": "joins a list of words into one string with spaces between them",
+        "def": "join_words(words)",
+        "body": ['return " ".join(words)'],
+        "example": 'join_words(["red", "green", "blue"])',
+        "returns": "'red green blue'",
+    },
+    {
+        "task": "returns the length of every word in a list",
+        "def": "word_lengths(words)",
+        "body": ["return [len(word) for word in words]"],
+        "example": 'word_lengths(["sun", "river"])',
+        "returns": "[3, 5]",
+    },
+]
+
+
+def _code_prompts_more() -> list[LabPrompt]:
+    out = []
+    for i, c in enumerate(_CODE_MORE, start=len(_CODE)):
+        fn = c["def"].split("(", 1)[0]
+        code = f"def {c['def']}:\n" + "\n".join("    " + line for line in c["body"])
+        out.append(
+            LabPrompt(
+                f"lab.code.{i}.{fn}",
+                f"Write a Python function that {c['task']}.",
+                f"```python\n{code}\n```",
+                f"Here is a short version:\n\n```python\n{code}\n```\n\nFor example, "
+                f"`{c['example']}` returns `{c['returns']}`.",
+            )
+        )
+    return out
+
+
 def lab_prompts() -> list[LabPrompt]:
-    """Every lab prompt in a fixed, shuffled order, so that any prefix (`--prompts N`) mixes
-    topics, templates, arithmetic, word tasks and code."""
-    prompts = _topic_prompts() + _arith_prompts() + _word_prompts() + _code_prompts()
+    """Every lab prompt in a fixed order: the first block (258, frozen) then the second, each
+    shuffled with its own seed, so that any prefix (`--prompts N`) mixes topics, templates,
+    arithmetic, word tasks and code."""
+    first = _topic_prompts() + _arith_prompts() + _word_prompts() + _code_prompts()
+    random.Random(20240611).shuffle(first)
+    second = (
+        _topic_prompts(TOPICS_MORE)
+        + _topic_prompts_more({**TOPICS, **TOPICS_MORE})
+        + _math_prompts_more()
+        + _word_prompts_more()
+        + _code_prompts_more()
+    )
+    random.Random(20250302).shuffle(second)
+    prompts = first + second
     ids = [p.id for p in prompts]
     assert len(ids) == len(set(ids)), "duplicate lab prompt id"
-    random.Random(20240611).shuffle(prompts)
     return prompts
