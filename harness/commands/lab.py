@@ -24,7 +24,13 @@ def register(subparsers) -> None:
     sub = p.add_subparsers(dest="lab_command", required=True)
     r = sub.add_parser("run", help="run or resume the whole experiment")
     r.add_argument("--lab-dir", help="working directory (default ~/.cache/fingerprint/lab)")
-    r.add_argument("--prompts", type=int, default=96, help="lab prompts per source (default 96)")
+    r.add_argument(
+        "--prompts",
+        type=int,
+        default=96,
+        help="lab prompts per source: the first N of the lab's prompt bank (default 96; runs "
+        "A-F used at most 258; more than the bank holds is refused, naming its size)",
+    )
     r.add_argument("--epochs", type=int, default=1, help="training epochs (default 1)")
     r.add_argument(
         "--train-layers",
@@ -53,6 +59,16 @@ def register(subparsers) -> None:
     r.add_argument("--export-corpus", help="also write every answer to this .jsonl.gz corpus")
     r.add_argument("--json", action="store_true", help="print the report as JSON")
     r.set_defaults(func=_run)
+    c = sub.add_parser(
+        "collect",
+        help="only collect the sources' answers to the first N lab prompts (resumable)",
+        description="Ask every model source the first N lab prompts it has not answered yet, "
+        "storing each answer as it arrives, so a later `lab run --prompts N` starts training "
+        "at once.",
+    )
+    c.add_argument("--lab-dir", help="working directory (default ~/.cache/fingerprint/lab)")
+    c.add_argument("--prompts", type=int, help="first N lab prompts (default: the whole bank)")
+    c.set_defaults(func=_collect)
     e = sub.add_parser("evaluate", help="verdicts of a lab answers corpus (.jsonl[.gz])")
     e.add_argument("corpus")
     e.set_defaults(func=_evaluate)
@@ -78,14 +94,40 @@ def _print(evaluation: dict) -> None:
             )
 
 
+def _n_prompts(requested: int | None) -> int:
+    """The first N prompts of the bank; more than it holds is refused, not silently cut."""
+    from harness.lab.prompts import lab_prompts
+
+    size = len(lab_prompts())
+    n = size if requested is None else requested
+    if not 1 <= n <= size:
+        raise InputError(f"--prompts {n}: the lab's prompt bank holds 1..{size} prompts")
+    return n
+
+
+def _collect(args) -> int:
+    n_prompts = _n_prompts(args.prompts)  # bad input is refused before anything starts
+    try:
+        from harness.lab.experiment import LabConfig, collect_data
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise InputError(f"the lab needs its extra: pip install -e '.[lab,local]' ({exc})") from exc
+    cfg = LabConfig(lab_dir=_lab_dir(args), n_prompts=n_prompts)
+    _servers, sizes = collect_data(cfg)
+    for name, size in sizes.items():
+        print(f"{name:<20} {size['answers']} answers, {size['chars']} characters, "
+              f"{size['cut_at_max_tokens']} cut at max tokens")
+    return 0
+
+
 def _run(args) -> int:
+    n_prompts = _n_prompts(args.prompts)  # bad input is refused before anything starts
     try:
         from harness.lab.experiment import LabConfig, report_name, run_lab
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise InputError(f"the lab needs its extra: pip install -e '.[lab,local]' ({exc})") from exc
     cfg = LabConfig(
         lab_dir=_lab_dir(args),
-        n_prompts=args.prompts,
+        n_prompts=n_prompts,
         epochs=args.epochs,
         train_layers=args.train_layers,
         lr=args.lr,

@@ -123,35 +123,43 @@ def run_config(
     )
 
 
+def collect_data(cfg: LabConfig, *, log=print, timings: dict | None = None):
+    """Start the local models and store every source's answers to the first `n_prompts` lab
+    prompts (answers already stored are not asked again). Returns (servers, data sizes).
+
+    Separate from `run_lab` so collection, the slowest step for a large bank, can run ahead
+    (`fingerprint lab collect`) and a later run starts training at once.
+    """
+    from harness import local
+    from harness.lab import data
+
+    timings = {} if timings is None else timings
+    cfg.lab_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    local.install([TEACHER, *LOCAL_CONTROLS])
+    servers = {s.name: s for s in local.start([TEACHER, *LOCAL_CONTROLS])}
+    timings["servers_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    store = cfg.lab_dir / "data.sqlite"
+    log(f"collecting {cfg.n_prompts} answers per source")
+    sources = [_data_source(s) for s in cfg.sources]
+    data.collect(store, sources, servers, n_prompts=cfg.n_prompts, max_tokens=cfg.max_tokens)
+    timings["collect_s"] = time.perf_counter() - t0
+    return servers, data.describe_n(store, sources, cfg.n_prompts)
+
+
 def run_lab(cfg: LabConfig, *, log=print) -> dict:
     """Run (or resume) the whole experiment; returns and writes `<lab_dir>/report-n*-e*.json`."""
-    from harness import local
     from harness.lab import data, serve
     from harness.lab.evaluate import evaluate
     from harness.lab.export import write_student_gguf
     from harness.lab.train import BASE_GGUF
     from harness.pipeline import run
 
-    cfg.lab_dir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    local.install([TEACHER, *LOCAL_CONTROLS])
-    servers = {s.name: s for s in local.start([TEACHER, *LOCAL_CONTROLS])}
+    servers, sizes = collect_data(cfg, log=log, timings=timings)
     models_dir = Path(servers[LOCAL_CONTROLS[0]].model_path).parent
-    timings["servers_s"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
     store = cfg.lab_dir / "data.sqlite"
-    log(f"collecting {cfg.n_prompts} answers per source")
-    data.collect(
-        store,
-        [_data_source(s) for s in cfg.sources],
-        servers,
-        n_prompts=cfg.n_prompts,
-        max_tokens=cfg.max_tokens,
-    )
-    timings["collect_s"] = time.perf_counter() - t0
-    sizes = data.describe_n(store, [_data_source(s) for s in cfg.sources], cfg.n_prompts)
 
     tcfg = train_config(cfg)
     outs = {s.name: cfg.lab_dir / "students" / student_dir(cfg, s.name) for s in cfg.sources}
