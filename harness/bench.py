@@ -1,14 +1,23 @@
 """Labelled-corpus benchmark: run the detector on every labelled (reference, suspect) case.
 
-Reads `responses.jsonl.gz` and `lineage.json` from a directory. Nothing is hard-coded: the
-control panel of each case is derived from the lineage file (`harness/lineage.py`:
-documented independents, else the fallback panel), and every metric is computed from the
-cases' labels, which are used only for scoring, never for choosing anything. Attribution is
-measured alongside (`harness/bench_attribution.py`).
+Reads `responses.jsonl.gz` (or a plain `responses.jsonl`) and `lineage.json` from a directory.
+Nothing is hard-coded: the control panel of each case is derived from the lineage file
+(`harness/lineage.py`: documented independents, else the fallback panel), and every metric is
+computed from the cases' labels, which are used only for scoring, never for choosing anything.
+Attribution is measured alongside (`harness/bench_attribution.py`).
+
+Any corpus in that format must give a result or one `InputError` line: cases that cannot run
+(a model without answers, suspect = reference, a repeat) are listed under `skipped_cases`;
+cases labelled other than `distilled` / `independent` are run and shown but not scored
+(`unscored_labels`); a metric that is undefined (no case of one label, no p-value) is None,
+never NaN, so `--json` is strict JSON. Several records of one (model, prompt) are samples
+(`harness/corpus.py`).
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,9 +33,11 @@ from harness.errors import InputError
 from harness.lineage import (
     FALLBACK_RULE,
     FOIL_RULE,
+    LABELS,
     PANEL_RULE,
     case_panel,
     load_lineage,
+    runnable_cases,
 )
 
 PROMPT_COUNTS = (10, 25, 50, 100, 200)
@@ -53,11 +64,15 @@ class CaseResult:
 
 
 def auc(pos: np.ndarray, neg: np.ndarray) -> float:
-    """Probability a distilled case scores above an independent one (ties count half)."""
+    """Probability a distilled case scores above an independent one (ties count half).
+
+    Compared, not subtracted: cases without a statistic score -inf (see `metrics`), and
+    -inf - -inf is NaN, which would count a tie of two such cases as neither.
+    """
     if len(pos) == 0 or len(neg) == 0:
         return float("nan")
-    d = pos[:, None] - neg[None, :]
-    return float(((d > 0) + 0.5 * (d == 0)).mean())
+    p, n = pos[:, None], neg[None, :]
+    return float(((p > n) + 0.5 * (p == n)).mean())
 
 
 def tpr_at_fpr(pos: np.ndarray, neg: np.ndarray, fpr: float) -> float:
@@ -69,23 +84,67 @@ def tpr_at_fpr(pos: np.ndarray, neg: np.ndarray, fpr: float) -> float:
     return float((pos > thr).mean())
 
 
+def _defined(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
 def metrics(results: list[CaseResult], alpha: float = 0.05) -> dict:
-    """AUC / TPR@FPR on the statistic, and empirical FPR of p < alpha over independent cases."""
-    score = np.array([r.statistic for r in results], float)
+    """AUC / TPR@FPR on the statistic, and empirical FPR of p < alpha over independent cases.
+
+    Only `distilled` and `independent` cases are scored (a "related" or misspelt label is
+    neither a positive nor a negative). A case without a statistic (inconclusive) scores
+    -inf and, having no p-value, is never a call. Undefined metrics (no case of a label, or
+    no case with a statistic) are None.
+    """
+    scored = [r for r in results if r.label in LABELS]
+    score = np.array([r.statistic for r in scored], float)
     score = np.nan_to_num(score, nan=-np.inf)
-    lab = np.array([r.label == "distilled" for r in results])
-    indep = [r for r in results if r.label != "distilled"]
+    lab = np.array([r.label == "distilled" for r in scored], bool)
+    indep = [r for r in scored if r.label == "independent"]
+    # No statistic at all (every case inconclusive): nothing was ranked, so no AUC, rather
+    # than the 0.5 that ties of -inf would give.
+    ranked = bool(np.isfinite(score).any())
     return {
-        "auc": auc(score[lab], score[~lab]),
-        "tpr_at_fpr_01": tpr_at_fpr(score[lab], score[~lab], 0.01),
-        "tpr_at_fpr_05": tpr_at_fpr(score[lab], score[~lab], 0.05),
+        "auc": _defined(auc(score[lab], score[~lab])) if ranked else None,
+        "tpr_at_fpr_01": _defined(tpr_at_fpr(score[lab], score[~lab], 0.01)) if ranked else None,
+        "tpr_at_fpr_05": _defined(tpr_at_fpr(score[lab], score[~lab], 0.05)) if ranked else None,
         "fpr_at_alpha_05": float(np.mean([r.p_value < alpha for r in indep])) if indep else None,
         "tpr_at_alpha_05": float(
-            np.mean([r.p_value < alpha for r in results if r.label == "distilled"])
+            np.mean([r.p_value < alpha for r in scored if r.label == "distilled"])
         )
         if lab.any()
         else None,
     }
+
+
+def _json_ready(x):
+    """`x` with every NaN / infinity as None and numpy scalars as Python ones (strict JSON)."""
+    if isinstance(x, dict):
+        return {k: _json_ready(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_json_ready(v) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def corpus_file(directory: Path) -> Path:
+    """`directory`'s responses file: responses.jsonl.gz, else a plain responses.jsonl."""
+    if not directory.is_dir():
+        what = "not a directory" if directory.exists() else "no such directory"
+        raise InputError(
+            f"{directory}: {what} (bench needs a directory with responses.jsonl.gz and "
+            "lineage.json)"
+        )
+    for name in ("responses.jsonl.gz", "responses.jsonl"):
+        if (directory / name).is_file():
+            return directory / name
+    raise InputError(
+        f"{directory / 'responses.jsonl.gz'}: no such file (bench needs responses.jsonl.gz "
+        "or responses.jsonl)"
+    )
 
 
 def case_scale(
@@ -113,10 +172,8 @@ def run_cases(
     all_rows = np.arange(len(table.prompts)) if rows is None else rows
     scales: dict[str, PooledNull | None] = {}  # the pooled scale depends on the suspect only
     out = []
-    for c in lineage["cases"]:
+    for c in runnable_cases(lineage, models)[0]:
         ref, sus = c["reference"], c["suspect"]
-        if ref not in models or sus not in models:
-            continue
         controls, foils, used = case_panel(lineage, models, ref, sus)
         pooled = None
         if pool and not foils:
@@ -148,18 +205,36 @@ def run_bench(
 ) -> dict:
     """Full benchmark; returns the JSON-ready result (see `fingerprint bench --json`)."""
     directory = Path(directory)
-    corpus = directory / "responses.jsonl.gz"
-    if not corpus.exists():
-        raise InputError(f"{corpus}: no such file (bench needs responses.jsonl.gz)")
+    corpus = corpus_file(directory)
     lineage = load_lineage(directory)
     answers = load_answers(corpus)
-    refs = sorted({c["reference"] for c in lineage["cases"] if c["reference"] in answers.texts})
-    if not refs:
-        raise InputError(f"{directory}: no case reference has answers in the corpus")
+    if not answers.models:
+        raise InputError(f"{corpus}: no answers (the file has no records)")
+    cases, skipped = runnable_cases(lineage, answers.models)
+    if not cases:
+        reasons = list(dict.fromkeys(s["reason"] for s in skipped))
+        more = f"; and {len(reasons) - 3} more" if len(reasons) > 3 else ""
+        raise InputError(
+            f"{directory}: none of the {len(skipped)} labelled cases can run "
+            f"({'; '.join(reasons[:3])}{more})"
+        )
+    refs = sorted({c["reference"] for c in cases})
     table = similarity.compute(answers, refs, answers.models)
+    if not table.prompts:
+        raise InputError(f"{corpus}: {_no_common_prompt(answers)}")
     results = run_cases(answers, lineage, table, pool=pool)
     out = metrics(results)
     out["n_prompts"] = len(table.prompts)
+    out["n_prompts_in_corpus"] = len({p for per in answers.texts.values() for p in per})
+    # Every model is scored on the prompts all of them answered, so one model that answered
+    # few shrinks every case: name (up to 3) models that answered fewest, if any missed one.
+    n_answered = {m: sum(1 for s in per.values() if s) for m, per in answers.texts.items()}
+    short = [(m, n) for m, n in n_answered.items() if n < out["n_prompts_in_corpus"]]
+    out["fewest_answered"] = dict(sorted(short, key=lambda x: x[1])[:3])
+    out["skipped_cases"] = skipped
+    out["unscored_labels"] = dict(
+        Counter(r.label for r in results if r.label not in LABELS).most_common()
+    )
     out["panel_rule"] = PANEL_RULE
     out["fallback_rule"] = FALLBACK_RULE
     out["foil_rule"] = FOIL_RULE
@@ -194,10 +269,32 @@ def run_bench(
         for d in range(draws):
             rows = np.sort(np.random.default_rng(d).choice(n_all, size=n, replace=False))
             per.append(metrics(run_cases(answers, lineage, table, rows, pool)))
-        by[str(n)] = {
-            k: float(np.mean([m[k] for m in per if m[k] is not None])) for k in per[0]
-        } | {"draws": draws}
+        by[str(n)] = {k: _mean_defined([m[k] for m in per]) for k in per[0]} | {"draws": draws}
     by["all"] = {k: out[k] for k in metrics(results)} | {"draws": 1}
     out["by_prompts"] = by
     out["attribution"] = run_attribution(answers, lineage, table)
-    return out
+    return _json_ready(out)
+
+
+def _mean_defined(values: list[float | None]) -> float | None:
+    """Mean over the draws where the metric is defined; None when it is in none."""
+    ok = [v for v in values if v is not None]
+    return float(np.mean(ok)) if ok else None
+
+
+def _no_common_prompt(answers: Answers) -> str:
+    """Why no prompt can be scored, naming the models that lack the most widely answered ids."""
+    answered = {m: {p for p, s in per.items() if s} for m, per in answers.texts.items()}
+    count = Counter(p for ps in answered.values() for p in ps)
+    top = max(count.values(), default=0)
+    head = f"no prompt id is answered by all {len(answered)} models"
+    if top <= 1:
+        return f"{head}, nor by any two of them: are prompt ids written differently per model?"
+    best = {p for p, k in count.items() if k == top}
+    have = {m: len(ps & best) for m, ps in answered.items()}
+    fewest = ", ".join(f"{m} ({have[m]})" for m in sorted(have, key=have.get)[:3])
+    return (
+        f"{head} (the bench scores every model on the same prompts): {len(best)} ids are "
+        f"answered by {top} of them; fewest of those answered by {fewest}. Check that prompt ids "
+        "match across models"
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from harness.answers import Answers
 from harness.detector import attribute, similarity
 from harness.detector.verdict import MIN_CONTROLS
-from harness.lineage import documented_panel, family_of, foils_for
+from harness.lineage import documented_panel, family_of, foils_for, runnable_cases
 
 ATTRIBUTION_RULE = (
     "per case (R, S): candidates = R plus every other case reference of another `org` (the "
@@ -47,10 +47,8 @@ def run_attribution(answers: Answers, lineage: dict, table: similarity.SimTable)
     """One attribution per labelled case; `table` must hold every case reference as an anchor."""
     models = answers.models
     cases = []
-    for c in lineage["cases"]:
+    for c in runnable_cases(lineage, models)[0]:  # the bench's cases (same skips)
         ref, sus = c["reference"], c["suspect"]
-        if ref not in models or sus not in models:
-            continue
         candidates = [ref, *foils_for(lineage, models, ref, sus)]
         controls = attribution_panel(lineage, models, candidates, sus)
         if len(candidates) < 2 or len(controls) < MIN_CONTROLS:

@@ -21,10 +21,14 @@ REQUIRED = ("model", "prompt_id", "response")
 
 
 def _open_text(path: Path) -> io.TextIOBase:
-    """Open `path` for reading text, transparently gunzipping `.gz` files."""
+    """Open `path` for reading text, transparently gunzipping `.gz` files.
+
+    "utf-8-sig": UTF-8 that skips a leading byte-order mark, which some Windows tools write
+    and which would otherwise make line 1 invalid JSON.
+    """
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    return open(path, encoding="utf-8")  # noqa: SIM115 - returned to a with-block
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig")
+    return open(path, encoding="utf-8-sig")  # noqa: SIM115 - returned to a with-block
 
 
 def iter_records(path: str | Path) -> Iterator[dict]:

@@ -39,19 +39,89 @@ FOIL_RULE = (
 )
 
 
+LABELS = ("distilled", "independent")  # the labels the metrics score; others are only shown
+
+
 def load_lineage(directory: Path) -> dict:
+    """Read and check `directory/lineage.json`; every problem is one `InputError` line.
+
+    Checked here, once, so the rules below can index cases and model facts without guarding:
+    an object with a `cases` list of objects whose `reference`, `suspect` and `label` are
+    non-empty strings, an optional `models` object of objects, and no (reference, suspect)
+    pair labelled twice with different labels. A UTF-8 byte-order mark is accepted.
+    Labels other than LABELS are allowed (shown, not scored: see `harness/bench.py`).
+    """
     path = directory / "lineage.json"
-    if not path.exists():
+    if not path.is_file():
         raise InputError(f"{path}: no such file (bench needs lineage.json)")
     try:
-        lineage = json.loads(path.read_text(encoding="utf-8"))
+        lineage = json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-    for i, c in enumerate(lineage.get("cases", [])):
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    if not isinstance(lineage, dict):
+        raise InputError(f"{path}: expected a JSON object, got {type(lineage).__name__}")
+    cases = lineage.get("cases")
+    if not isinstance(cases, list):
+        raise InputError(f"{path}: 'cases' must be a list of cases")
+    if not cases:
+        raise InputError(f"{path}: 'cases' is empty (no labelled case to measure)")
+    seen: dict[tuple[str, str], tuple[int, str]] = {}
+    for i, c in enumerate(cases):
+        if not isinstance(c, dict):
+            raise InputError(f"{path}: case {i} must be an object, got {type(c).__name__}")
         for key in ("reference", "suspect", "label"):
             if key not in c:
                 raise InputError(f"{path}: case {i} has no '{key}'")
+            if not isinstance(c[key], str) or not c[key]:
+                raise InputError(f"{path}: case {i}: '{key}' must be a non-empty string")
+        j, label = seen.setdefault((c["reference"], c["suspect"]), (i, c["label"]))
+        if label != c["label"]:
+            raise InputError(
+                f"{path}: case {i} labels ({c['reference']}, {c['suspect']}) '{c['label']}' "
+                f"but case {j} labels it '{label}'"
+            )
+    if lineage.get("models") is None:
+        lineage["models"] = {}  # no facts: every rule then treats each model as its own vendor
+    models = lineage["models"]
+    if not isinstance(models, dict):
+        raise InputError(f"{path}: 'models' must be an object (model name -> facts)")
+    for name, facts in models.items():
+        if not isinstance(facts, dict):
+            raise InputError(f"{path}: models['{name}'] must be an object of facts (\"org\", ...)")
     return lineage
+
+
+def runnable_cases(lineage: dict, models: list[str]) -> tuple[list[dict], list[dict]]:
+    """(cases to run, cases skipped with a reason), both in lineage order.
+
+    Why skip rather than fail: a corpus may label models it holds no answers for, and one such
+    case should not cost the user the whole benchmark; the skipped ones are reported. A case
+    whose suspect is its reference measures nothing (a model is closest to itself), and a
+    repeated case would be counted twice, so both are skipped too.
+    """
+    have = set(models)
+    run: list[dict] = []
+    skipped: list[dict] = []
+    seen: set[tuple[str, str]] = set()
+    for i, c in enumerate(lineage.get("cases", [])):
+        ref, sus = c["reference"], c["suspect"]
+        missing = [m for m in (ref, sus) if m not in have]
+        if missing:
+            reason = "no answers for " + ", ".join(f"'{m}'" for m in dict.fromkeys(missing))
+        elif ref == sus:
+            reason = "suspect is the reference"
+        elif (ref, sus) in seen:
+            reason = "repeats an earlier case"
+        else:
+            seen.add((ref, sus))
+            run.append(c)
+            continue
+        skipped.append(
+            {"case": i, "reference": ref, "suspect": sus, "label": c["label"], "reason": reason}
+        )
+    return run, skipped
 
 
 def foils_for(lineage: dict, models: list[str], reference: str, suspect: str) -> list[str]:

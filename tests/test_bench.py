@@ -1,6 +1,8 @@
 """Benchmark: panel rule, metrics, CLI JSON on a synthetic corpus; targets on the real one."""
 
+import gzip
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -210,3 +212,220 @@ def test_real_corpus_attribution_never_names_a_wrong_vendor(real_bench):
     named = {(c["reference"], c["suspect"]): c["teacher"] for c in att["cases"]}
     assert named[("claude-2", "claude2-alpaca-13b")] == "claude-2"
     assert named[("text_davinci_003", "claude2-alpaca-13b")] == "claude-2"
+
+
+# --- Any corpus in the format: a result or one clear line (exit 2), never a traceback. ---
+
+
+def _corpus(tmp_path, lineage, ans=None, name="responses.jsonl.gz", rename=None):
+    """Write `ans` (default: R, S copying R, C0..C9 over 30 prompts) and `lineage` as a corpus."""
+    ans = _world(n_controls=10, n_prompts=30) if ans is None else ans
+    rename = rename or {}
+    recs = [
+        {"model": rename.get(m, m), "prompt_id": p, "prompt": "", "response": t}
+        for m, per in ans.texts.items()
+        for p, ts in per.items()
+        for t in ts
+    ]
+    write_records(tmp_path / name, recs)
+    text = lineage if isinstance(lineage, str) else json.dumps(lineage)
+    (tmp_path / "lineage.json").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def _strict(text: str) -> dict:
+    """json.loads that refuses NaN / Infinity (not JSON, though json.dumps writes them)."""
+
+    def refuse(token):
+        raise ValueError(f"{token} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def _bench(capsys, directory, *extra) -> dict:
+    assert main(["bench", "--corpus", str(directory), "--json", "--prompts", "10", *extra]) == 0
+    return _strict(capsys.readouterr().out)
+
+
+def test_bench_json_is_strict_when_p_values_and_metrics_are_undefined(tmp_path, capsys):
+    # Three controls only: every case is inconclusive (no p-value, no statistic), and one
+    # label has no case: AUC, TPR@FPR and FPR are undefined. JSON null, text "n/a"; before,
+    # json.dumps wrote NaN tokens and numpy warned "Mean of empty slice".
+    ans = _world(n_controls=3, n_prompts=30)
+    lin = {"cases": [{"reference": "R", "suspect": "S", "label": "distilled"}]}
+    d = _corpus(tmp_path, lin, ans)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for extra in ((), ("--pool-scale",)):
+            out = _bench(capsys, d, *extra)
+            assert out["cases"][0]["verdict"] == "inconclusive"
+            assert out["cases"][0]["p_value"] is None and out["cases"][0]["statistic"] is None
+            for key in ("auc", "tpr_at_fpr_01", "tpr_at_fpr_05", "fpr_at_alpha_05"):
+                assert out[key] is None and out["by_prompts"]["10"][key] is None
+            assert out["tpr_at_alpha_05"] == 0.0
+        assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
+    text = capsys.readouterr().out
+    assert "n/a" in text and "nan" not in text.lower()
+
+
+@pytest.mark.parametrize("label", ["distilled", "independent"])
+def test_bench_with_one_label_only_has_no_auc(tmp_path, capsys, label):
+    lin = {"cases": [{"reference": "R", "suspect": m, "label": label} for m in ("S", "C0", "C1")]}
+    out = _bench(capsys, _corpus(tmp_path, lin))
+    assert out["auc"] is None and out["tpr_at_fpr_05"] is None
+    assert (out["fpr_at_alpha_05"] is None) == (label == "distilled")
+    assert (out["tpr_at_alpha_05"] is None) == (label == "independent")
+    assert all(c["p_value"] is not None for c in out["cases"])
+
+
+def test_auc_counts_two_cases_without_statistic_as_a_tie():
+    # Inconclusive cases score -inf; -inf - -inf is NaN, which counted as neither win nor tie.
+    assert auc(np.array([-np.inf]), np.array([-np.inf])) == 0.5
+    assert auc(np.array([1.0, -np.inf]), np.array([-np.inf])) == 0.75
+
+
+def test_bench_reads_plain_jsonl(tmp_path, capsys):
+    out = _bench(capsys, _corpus(tmp_path, _lineage(), name="responses.jsonl"))
+    assert len(out["cases"]) == 3 and out["auc"] == 1.0
+
+
+def test_bench_directory_errors_are_one_line(tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "empty").mkdir()
+    cases = {
+        tmp_path / "nope": "no such directory",
+        tmp_path / "afile": "not a directory",
+        tmp_path / "empty": "no such file",
+    }
+    for path, message in cases.items():
+        assert main(["bench", "--corpus", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+
+
+def test_bench_empty_responses_file_is_input_error(tmp_path, capsys):
+    d = _corpus(tmp_path, _lineage())
+    (d / "responses.jsonl.gz").write_bytes(gzip.compress(b""))
+    assert main(["bench", "--corpus", str(d)]) == 2
+    assert "no answers" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "lineage, message",
+    [
+        ("[1, 2]", "expected a JSON object"),
+        ('{"models": {}}', "'cases' must be a list"),
+        ('{"cases": {"a": 1}}', "'cases' must be a list"),
+        ('{"cases": []}', "'cases' is empty"),
+        ('{"cases": ["R"]}', "case 0 must be an object"),
+        ('{"cases": [{"reference": 7, "suspect": "S", "label": "distilled"}]}', "'reference'"),
+        ('{"cases": [{"reference": null, "suspect": "S", "label": "distilled"}]}', "'reference'"),
+        ('{"cases": [{"reference": ["R"], "suspect": "S", "label": "distilled"}]}', "'reference'"),
+        ('{"cases": [{"reference": "R", "suspect": "S", "label": 1}]}', "'label'"),
+        (
+            '{"cases": [{"reference": "R", "suspect": "S", "label": "distilled"}], "models": "x"}',
+            "'models' must be an object",
+        ),
+        (
+            '{"cases": [{"reference": "R", "suspect": "S", "label": "distilled"}], '
+            '"models": {"R": "Vendor"}}',
+            "models['R'] must be an object",
+        ),
+        (
+            '{"cases": [{"reference": "R", "suspect": "S", "label": "distilled"}, '
+            '{"reference": "R", "suspect": "S", "label": "independent"}]}',
+            "but case 0 labels it",
+        ),
+    ],
+)
+def test_malformed_lineage_is_one_line(tmp_path, capsys, lineage, message):
+    d = _corpus(tmp_path, lineage, _world(n_controls=2, n_prompts=5))
+    assert main(["bench", "--corpus", str(d)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "lineage.json" in err and "Traceback" not in err
+
+
+def test_lineage_with_byte_order_mark_and_without_models_is_read(tmp_path, capsys):
+    lin = {"cases": _lineage()["cases"]}  # no `models`: no org facts, each model its own vendor
+    d = _corpus(tmp_path, lin)
+    (d / "lineage.json").write_text(json.dumps(lin), encoding="utf-8-sig")
+    out = _bench(capsys, d)
+    assert len(out["cases"]) == 3
+
+
+def test_unrunnable_cases_are_skipped_and_reported(tmp_path, capsys):
+    lin = _lineage()
+    lin["cases"] += [
+        {"reference": "R", "suspect": "ghost", "label": "distilled"},
+        {"reference": "R", "suspect": "R", "label": "independent"},
+        dict(lin["cases"][1]),
+    ]
+    out = _bench(capsys, _corpus(tmp_path, lin))
+    assert [(c["suspect"], c["label"]) for c in out["cases"]] == [
+        (c["suspect"], c["label"]) for c in _lineage()["cases"]
+    ]
+    assert [(s["case"], s["reason"]) for s in out["skipped_cases"]] == [
+        (3, "no answers for 'ghost'"),
+        (4, "suspect is the reference"),
+        (5, "repeats an earlier case"),
+    ]
+    assert main(["bench", "--corpus", str(tmp_path)]) == 0
+    assert "skipped case 4" in capsys.readouterr().out
+
+
+def test_bench_without_any_runnable_case_is_input_error(tmp_path, capsys):
+    # Before: an IndexError from indexing an empty float array with an empty float mask.
+    lin = {"cases": [{"reference": "R", "suspect": "ghost", "label": "distilled"}]}
+    assert main(["bench", "--corpus", str(_corpus(tmp_path, lin))]) == 2
+    assert "no answers for 'ghost'" in capsys.readouterr().err
+
+
+def test_labels_other_than_distilled_and_independent_are_shown_not_scored(tmp_path, capsys):
+    # Before, anything but "distilled" counted as an independent case: a "related" student
+    # flagged by the detector became a false alarm in the empirical FPR.
+    lin = _lineage()
+    lin["cases"].append({"reference": "R", "suspect": "C2", "label": "related"})
+    lin["cases"][0]["label"] = "distiled"
+    out = _bench(capsys, _corpus(tmp_path, lin))
+    assert out["unscored_labels"] == {"distiled": 1, "related": 1}
+    assert len(out["cases"]) == 4
+    assert out["tpr_at_alpha_05"] is None and out["auc"] is None  # S's case is unscored
+    assert out["fpr_at_alpha_05"] == 0.0
+    assert main(["bench", "--corpus", str(tmp_path), "--prompts", "10"]) == 0
+    assert "not scored" in capsys.readouterr().out
+
+
+def test_no_common_prompt_is_input_error(tmp_path, capsys):
+    # Prompt ids that differ per model leave no prompt every model answered; before, every
+    # case ran on zero prompts and printed NaN.
+    ans = _world(n_controls=10, n_prompts=30)
+    ans.texts["C3"] = {f"other:{p}": t for p, t in ans.texts["C3"].items()}
+    assert main(["bench", "--corpus", str(_corpus(tmp_path, _lineage(), ans))]) == 2
+    err = capsys.readouterr().err
+    assert "no prompt id is answered by all 12 models" in err and "by C3 (0)" in err
+    # Ids that differ for every model: said as such.
+    for m in ans.texts:
+        ans.texts[m] = {f"{m}:{p}": t for p, t in ans.texts[m].items()}
+    assert main(["bench", "--corpus", str(_corpus(tmp_path, _lineage(), ans))]) == 2
+    assert "nor by any two of them" in capsys.readouterr().err
+
+
+def test_text_output_does_not_read_model_names_as_markup(tmp_path, capsys):
+    # Before: rich.errors.MarkupError (a traceback) for a model named like a closing tag.
+    lin = {"cases": [{"reference": "R", "suspect": "S[/x]", "label": "distilled"}]}
+    d = _corpus(tmp_path, lin, rename={"S": "S[/x]"})
+    assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
+    assert "S[/x]" in capsys.readouterr().out
+
+
+def test_ragged_corpus_says_which_models_shrink_the_common_prompts(tmp_path, capsys):
+    # Every model is scored on the prompts all of them answered: one control that answered 12
+    # of 30 prompts shrinks every case to 12, which the output must say (before it did not).
+    ans = _world(n_controls=10, n_prompts=30)
+    ans.texts["C5"] = dict(list(ans.texts["C5"].items())[:12])
+    d = _corpus(tmp_path, _lineage(), ans)
+    out = _bench(capsys, d)
+    assert (out["n_prompts"], out["n_prompts_in_corpus"]) == (12, 30)
+    assert list(out["fewest_answered"].items())[0] == ("C5", 12)
+    assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
+    assert "fewest prompts answered: C5 (12)" in capsys.readouterr().out

@@ -87,3 +87,20 @@ def test_students_are_named_after_their_own_teacher_and_humans_rarely_after_anyo
             wrong += by_case[("alpha-tutor", h)]["outcome"] == "wrong"
     assert right == 60
     assert wrong <= 0.1 * humans, (wrong, humans)
+
+
+def test_attribution_skips_the_cases_the_bench_skips():
+    """A case whose suspect is its reference, or that repeats another, was attributed (and a
+    reference "named" after itself); now the same cases as the bench's detection are run."""
+    lin = _lineage()
+    n = len(lin["cases"])
+    lin["cases"] += [
+        {"reference": "alpha-tutor", "suspect": "alpha-tutor", "label": "independent"},
+        dict(lin["cases"][0]),
+        {"reference": "alpha-tutor", "suspect": "ghost", "label": "distilled"},
+    ]
+    answers = _world(n_prompts=10)
+    table = similarity.compute(answers, ["alpha-tutor", "beta-guide"], answers.models)
+    out = run_attribution(answers, lin, table)
+    assert out["n_cases"] == n
+    assert all(c["suspect"] != c["reference"] for c in out["cases"])

@@ -80,3 +80,12 @@ def _write(tmp_path, recs):
     path = tmp_path / "c.jsonl"
     write_records(path, recs)
     return path
+
+
+def test_byte_order_mark_and_crlf_are_read(tmp_path):
+    # Windows tools write a UTF-8 BOM and CRLF; the BOM made line 1 "not valid JSON".
+    text = "\r\n".join(json.dumps(r) for r in RECS) + "\r\n"
+    for name, opener in (("c.jsonl", open), ("c.jsonl.gz", gzip.open)):
+        with opener(tmp_path / name, "wb") as fh:
+            fh.write(("\ufeff" + text).encode("utf-8"))
+        assert [r["model"] for r in iter_records(tmp_path / name)] == ["a", "b", "a", "a"]

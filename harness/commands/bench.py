@@ -7,6 +7,7 @@ import json
 import math
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from harness.errors import InputError
@@ -21,7 +22,9 @@ def register(subparsers) -> None:
         "answers in DIR/responses.jsonl.gz.",
     )
     p.add_argument(
-        "--corpus", required=True, help="directory with responses.jsonl.gz + lineage.json"
+        "--corpus",
+        required=True,
+        help="directory with responses.jsonl.gz (or responses.jsonl) + lineage.json",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
@@ -51,9 +54,18 @@ def _counts(text: str) -> tuple[int, ...]:
 
 
 def _fmt(x) -> str:
+    """A number for the tables; "n/a" where it is undefined (None: no case of a label, or no
+    p-value because the panel is too small)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
+        return "n/a"
     return f"{x:.3g}" if isinstance(x, float) else str(x)
+
+
+def _table(title: str, columns: tuple[str, ...]) -> Table:
+    t = Table(title=title)
+    for col in columns:
+        t.add_column(col)
+    return t
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,31 +73,54 @@ def run(args: argparse.Namespace) -> int:
 
     result = run_bench(args.corpus, _counts(args.prompts), pool=args.pool_scale)
     if args.json:
-        print(json.dumps(result, default=lambda o: None))
+        # allow_nan=False: NaN / Infinity are not JSON; run_bench already turned them into None
+        print(json.dumps(result, default=lambda o: None, allow_nan=False))
         return 0
+    # Model names, labels and skip reasons come from the corpus: escape them, or a name such
+    # as "[/x]" is read as rich markup (and raises).
+    e = escape
     con = Console()
+    con.print(
+        f"[bold]prompts:[/] {result['n_prompts']} answered by every model (of "
+        f"{result['n_prompts_in_corpus']} in the corpus); every model is scored on those"
+    )
+    if result["n_prompts"] < result["n_prompts_in_corpus"]:
+        fewest = ", ".join(f"{e(m)} ({n})" for m, n in result["fewest_answered"].items())
+        con.print(f"  fewest prompts answered: {fewest}")
+    for s in result["skipped_cases"]:
+        con.print(
+            f"[bold yellow]skipped case {s['case']}[/] ({e(s['reference'])}, {e(s['suspect'])}, "
+            f"{e(s['label'])}): {e(s['reason'])}"
+        )
+    if result["unscored_labels"]:
+        labels = ", ".join(f"'{e(k)}' ({v})" for k, v in result["unscored_labels"].items())
+        con.print(
+            f"[bold yellow]not scored:[/] cases labelled {labels} are shown but left out of "
+            "every metric (only 'distilled' and 'independent' are scored)"
+        )
     con.print(f"[bold]panel:[/] {result['panel_rule']}")
     con.print(f"[bold]fallback panel:[/] {result['fallback_rule']}")
     con.print(f"[bold]foils:[/] {result['foil_rule']}")
     con.print(f"[bold]scale:[/] {result['scale_rule']}")
-    cases = Table(title="cases")
-    for col in ("reference", "suspect", "label", "panel", "foils", "controls", "p", "verdict"):
-        cases.add_column(col)
+    cases = _table(
+        "cases", ("reference", "suspect", "label", "panel", "foils", "controls", "p", "verdict")
+    )
     for c in result["cases"]:
         cases.add_row(
-            c["reference"],
-            c["suspect"],
-            c["label"],
-            c["panel_rule_used"],
-            ", ".join(c["foils"]) or "-",
+            e(c["reference"]),
+            e(c["suspect"]),
+            e(c["label"]),
+            e(c["panel_rule_used"]),
+            e(", ".join(c["foils"])) or "-",
             str(c["n_controls"]),
             _fmt(c["p_value"]),
             c["verdict"],
         )
     con.print(cases)
-    summary = Table(title="by number of prompts (mean over draws)")
-    for col in ("prompts", "AUC", "TPR@FPR.01", "TPR@FPR.05", "FPR@a.05", "TPR@a.05"):
-        summary.add_column(col)
+    summary = _table(
+        "by number of prompts (mean over draws)",
+        ("prompts", "AUC", "TPR@FPR.01", "TPR@FPR.05", "FPR@a.05", "TPR@a.05"),
+    )
     for n, m in result["by_prompts"].items():
         summary.add_row(
             n,
@@ -98,17 +133,18 @@ def run(args: argparse.Namespace) -> int:
     con.print(summary)
     att = result["attribution"]
     con.print(f"[bold]attribution:[/] {att['rule']}")
-    named = Table(title="attribution (which vendor taught it?)")
-    for col in ("reference", "suspect", "label", "candidates", "controls", "named", "outcome"):
-        named.add_column(col)
+    named = _table(
+        "attribution (which vendor taught it?)",
+        ("reference", "suspect", "label", "candidates", "controls", "named", "outcome"),
+    )
     for c in att["cases"]:
         named.add_row(
-            c["reference"],
-            c["suspect"],
-            c["label"],
-            ", ".join(c["candidates"]),
+            e(c["reference"]),
+            e(c["suspect"]),
+            e(c["label"]),
+            e(", ".join(c["candidates"])),
             str(c["n_controls"]),
-            c["teacher"] or "no single teacher",
+            e(c["teacher"] or "no single teacher"),
             c["outcome"],
         )
     con.print(named)
