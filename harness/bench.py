@@ -43,10 +43,12 @@ from harness.lineage import (
 PROMPT_COUNTS = (10, 25, 50, 100, 200)
 DRAWS = 3
 SCALE_RULE = (
-    "scale = the spread of the control scores pooled over the documented panels of every "
-    "case reference in the corpus (each without the suspect; location stays per reference), "
-    "when there are at least two such panels and a Brown-Forsythe test does not reject equal "
-    "spread at 0.05; otherwise each panel's own spread. Opt-in (--pool-scale)"
+    "scale = each panel's own spread moderated by the documented panels of every case "
+    "reference in the corpus (each without the suspect; location stays per reference): an "
+    "empirical-Bayes prior of the panels' variances (Smyth 2004), worth at most the df the "
+    "other panels hold, when there are at least three such panels; otherwise each panel's own "
+    "spread. Opt-in (--pool-scale): liberal when the tested panel alone is wider than the "
+    "others (docs/detector.md)"
 )
 
 
@@ -150,8 +152,8 @@ def corpus_file(directory: Path) -> Path:
 def case_scale(
     lineage: dict, table: similarity.SimTable, suspect: str, rows: np.ndarray
 ) -> PooledNull | None:
-    """The null scale pooled over every reference's documented panel without `suspect`
-    (SCALE_RULE); None when it cannot be pooled or the equal-spread check rejects."""
+    """The variance prior of every reference's documented panel without `suspect`
+    (SCALE_RULE); None when there are too few panels for one."""
     panels = {}
     for ref in table.anchors:
         controls, foils, _ = case_panel(lineage, table.models, ref, suspect)
@@ -170,7 +172,7 @@ def run_cases(
 ) -> list[CaseResult]:
     models = answers.models
     all_rows = np.arange(len(table.prompts)) if rows is None else rows
-    scales: dict[str, PooledNull | None] = {}  # the pooled scale depends on the suspect only
+    scales: dict[str, PooledNull | None] = {}  # the variance prior depends on the suspect only
     out = []
     for c in runnable_cases(lineage, models)[0]:
         ref, sus = c["reference"], c["suspect"]
@@ -183,7 +185,8 @@ def run_cases(
                 pooled = scales[sus]
         v = verdict_from_table(table, ref, sus, controls, rows=rows, foils=foils, pooled=pooled)
         if pooled is not None:
-            used += f"; scale pooled over {len(pooled.references)} panels ({pooled.df} df)"
+            d0 = pooled.prior_weight(ref)
+            used += f"; scale moderated by {len(pooled.references)} panels (prior {d0:.0f} df)"
         out.append(
             CaseResult(
                 ref,

@@ -118,10 +118,10 @@ def test_bench_json_on_synthetic_corpus(tmp_path, capsys):
     assert all(c["panel_rule_used"].startswith("fallback") for c in out["cases"])
     assert main(["bench", "--corpus", str(tmp_path)]) == 0
     assert "panel" in capsys.readouterr().out
-    # One reference: nothing to pool with, so --pool-scale changes no case.
+    # One reference: no other panels to moderate with, so --pool-scale changes no case.
     assert main(["bench", "--corpus", str(tmp_path), "--json", "--pool-scale"]) == 0
     pooled = json.loads(capsys.readouterr().out)
-    assert "pooled" in pooled["scale_rule"]
+    assert "moderated" in pooled["scale_rule"]
     assert [c["p_value"] for c in pooled["cases"]] == [c["p_value"] for c in out["cases"]]
 
 
@@ -188,17 +188,21 @@ def test_real_corpus_alpaca_davinci_target(real_bench):
 
 @pytest.mark.corpus
 def test_real_corpus_pooled_scale(real_bench):
-    # Opt-in pooled scale (--pool-scale), measured with layout scored: davinci <- alpaca-7b
-    # p = 0.0029 (own spread 0.029), TPR at alpha 12/15 as the default, but FPR 3/41 = 0.073
-    # (OASST models against text_davinci_003): the trade-off that keeps it opt-in.
+    # Opt-in moderated scale (--pool-scale; empirical-Bayes prior of the four panels' spreads,
+    # session 4): AUC 0.977, FPR 2/41 (OASST models against text_davinci_003), TPR at alpha
+    # 12/15, davinci <- alpaca-7b p = 0.0073 (own spread 0.029). It meets every target at all
+    # prompts, but is liberal when the tested panel alone is wider (docs/detector.md, Round 6),
+    # which is what keeps it opt-in. The plain pooled variance it replaced had FPR 3/41.
     pooled = run_bench(REAL, prompt_counts=(), draws=1, pool=True)
-    assert pooled["fpr_at_alpha_05"] <= 3 / 41
+    assert pooled["fpr_at_alpha_05"] <= 2 / 41
+    assert pooled["auc"] >= 0.97
     assert pooled["tpr_at_alpha_05"] >= real_bench["tpr_at_alpha_05"]
     got = {(c["reference"], c["suspect"]): c for c in pooled["cases"]}
     assert got[("text_davinci_003", "alpaca-7b")]["p_value"] < 0.01
+    assert got[("claude-2", "claude2-alpaca-13b")]["p_value"] < 0.01
     assert got[("claude-2", "alpaca-7b")]["p_value"] >= 0.05
     assert got[("text_davinci_003", "claude2-alpaca-13b")]["p_value"] >= 0.05
-    assert all("scale pooled over 4 panels" in c["panel_rule_used"] for c in pooled["cases"])
+    assert all("scale moderated by 4 panels" in c["panel_rule_used"] for c in pooled["cases"])
 
 
 @pytest.mark.corpus

@@ -1,5 +1,7 @@
 """Statistics helpers: Student-t tail, prediction p-value calibration, Holm, bootstrap."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -81,3 +83,27 @@ def test_pooled_sd_is_the_within_group_sd():
     sd, df = stats.pooled_sd([a, b])
     assert df == 3
     assert sd == pytest.approx(np.sqrt((2.0 + 8.0) / 3))
+
+
+def test_digamma_and_trigamma_match_known_values():
+    euler = 0.5772156649015329
+    assert abs(stats.digamma(1.0) + euler) < 1e-10
+    assert abs(stats.digamma(0.5) + euler + 2 * math.log(2)) < 1e-10
+    assert abs(stats.trigamma(1.0) - math.pi**2 / 6) < 1e-10
+    assert abs(stats.trigamma(0.5) - math.pi**2 / 2) < 1e-10
+    for x in (0.3, 2.0, 17.5, 400.0):
+        assert abs(stats.inverse_trigamma(stats.trigamma(x)) / x - 1) < 1e-6
+
+
+def test_variance_prior_recovers_a_known_prior_and_sees_unequal_spreads():
+    rng = np.random.default_rng(0)
+    # 400 panels of 8 drawn around the same variance 2.0: d0 large (no real spread), s0² ≈ 2.
+    same = [float(np.var(rng.normal(0, math.sqrt(2.0), 8), ddof=1)) for _ in range(400)]
+    d0, s0 = stats.variance_prior(same, [7] * 400)
+    assert d0 > 50 and abs(s0 - 2.0) < 0.15
+    # True variances from a scaled inverse chi-square with 6 df: d0 comes back near 6.
+    true = 2.0 * 6 / rng.chisquare(6, 2000)
+    drawn = [float(np.var(rng.normal(0, math.sqrt(v), 8), ddof=1)) for v in true]
+    d0, s0 = stats.variance_prior(drawn, [7] * 2000)
+    assert 4 < d0 < 9 and abs(s0 - 2.0) < 0.3
+    assert all(math.isnan(x) for x in stats.variance_prior([1.0, 2.0], [7, 7]))

@@ -35,8 +35,8 @@ def register(subparsers) -> None:
     p.add_argument(
         "--pool-scale",
         action="store_true",
-        help="estimate the null's spread over every reference's panel (more df, assumes equal "
-        "spread; docs/detector.md)",
+        help="moderate each panel's spread by the other references' panels (empirical Bayes: "
+        "more df; liberal when the tested panel alone is wider, so opt-in; docs/detector.md)",
     )
     p.set_defaults(func=run)
 

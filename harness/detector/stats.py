@@ -117,6 +117,59 @@ def pooled_sd(groups: list[np.ndarray]) -> tuple[float, int]:
     return math.sqrt(ss / df), df
 
 
+def digamma(x: float) -> float:
+    """ψ(x) for x > 0: recurrence up to x >= 10, then the asymptotic series (error < 1e-10)."""
+    acc = 0.0
+    while x < 10:
+        acc -= 1 / x
+        x += 1
+    f = 1 / (x * x)
+    return acc + math.log(x) - 0.5 / x - f * (1 / 12 - f * (1 / 120 - f / 252))
+
+
+def trigamma(x: float) -> float:
+    """ψ'(x) for x > 0, the same way as `digamma`."""
+    acc = 0.0
+    while x < 10:
+        acc += 1 / (x * x)
+        x += 1
+    f = 1 / (x * x)
+    return acc + 1 / x + f / 2 + f / x * (1 / 6 - f * (1 / 30 - f / 42))
+
+
+def inverse_trigamma(y: float) -> float:
+    """x with ψ'(x) = y (y > 0), by bisection on a log scale (ψ' is decreasing)."""
+    lo, hi = 1e-8, 1e8
+    for _ in range(200):
+        mid = math.sqrt(lo * hi)
+        if trigamma(mid) > y:
+            lo = mid
+        else:
+            hi = mid
+    return math.sqrt(lo * hi)
+
+
+def variance_prior(variances: list[float], dfs: list[int]) -> tuple[float, float]:
+    """Empirical-Bayes prior (d0, s0²) of several sample variances (Smyth 2004, limma).
+
+    Each s_i² (with d_i df) is modelled as s0²·χ²(d_i)/d_i around a true variance drawn from a
+    scaled inverse χ² with d0 df and scale s0². Moments of log s_i², corrected for their own
+    sampling noise, give d0: d0 = inf when the variances differ no more than sampling alone
+    explains, small when they really differ. Needs >= 3 positive variances, else (nan, nan).
+    """
+    pairs = [(v, d) for v, d in zip(variances, dfs, strict=True) if v > 0 and d > 0]
+    if len(pairs) < 3:
+        return float("nan"), float("nan")
+    e = [math.log(v) - digamma(d / 2) + math.log(d / 2) for v, d in pairs]
+    mean = sum(e) / len(e)
+    spread = sum((x - mean) ** 2 for x in e) / (len(e) - 1)
+    excess = spread - sum(trigamma(d / 2) for _, d in pairs) / len(pairs)
+    if excess <= 0:
+        return math.inf, math.exp(mean)
+    d0 = 2 * inverse_trigamma(excess)
+    return d0, math.exp(mean + digamma(d0 / 2) - math.log(d0 / 2))
+
+
 def rank_pvalue(x: float, null: np.ndarray) -> float:
     """Exact exchangeability p-value: (1 + #null >= x) / (k + 1). Assumption-free, coarse."""
     null = np.asarray(null, float)

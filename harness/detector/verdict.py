@@ -193,8 +193,9 @@ def _test(
         return stats.prediction_pvalue(scores[0], scores[1:])
     scores = model_scores(table, reference, [suspect, *controls], rows, (), pooled.feature_sd)
     k = len(controls)
-    t = (scores[0] - float(np.mean(scores[1:]))) / (pooled.sd * math.sqrt(1 + 1 / k))
-    return float(t), stats.t_sf(float(t), pooled.df)
+    sd, df = pooled.scale(reference, float(np.var(scores[1:], ddof=1)), k - 1)
+    t = (scores[0] - float(np.mean(scores[1:]))) / (sd * math.sqrt(1 + 1 / k))
+    return float(t), stats.t_sf(float(t), df)
 
 
 def _excess(table, reference, suspect, controls, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -236,9 +237,10 @@ def verdict_from_table(
     """Verdict for one suspect from precomputed similarities (used by `detect` and the bench).
 
     `foils` must be anchors of `table`; see `model_scores` for how they enter the score.
-    `pooled`: the null's scale estimated across several references' panels
-    (`pooling.pooled_null`, computed on the same rows); only used without foils. Per-family
-    tests keep the panel's own scale (a pooled scale is estimated on all rows, not a family's).
+    `pooled`: the variance prior of several references' panels (`pooling.pooled_null`,
+    computed on the same rows), which moderates this panel's spread; only used without foils.
+    Per-family tests keep the panel's own scale (the prior is estimated on all rows, not a
+    family's).
     """
     if foils:
         pooled = None
@@ -357,7 +359,7 @@ def verdict_from_table(
         n_controls=k,
         null=NULL_TEXT.format(s=suspect, r=reference, k=k)
         + (FOIL_TEXT.format(r=reference, f=", ".join(foils)) if foils else "")
-        + (pooled.describe() if pooled is not None else ""),
+        + (pooled.describe(reference, k - 1) if pooled is not None else ""),
         families=families,
         top_probes=top,
         notes=notes,
