@@ -30,6 +30,7 @@ from harness.detector import similarity
 from harness.detector.pooling import PooledNull, pooled_null
 from harness.detector.verdict import verdict_from_table
 from harness.errors import InputError
+from harness.jsonable import json_ready
 from harness.lineage import (
     FALLBACK_RULE,
     FOIL_RULE,
@@ -117,19 +118,6 @@ def metrics(results: list[CaseResult], alpha: float = 0.05) -> dict:
         if lab.any()
         else None,
     }
-
-
-def _json_ready(x):
-    """`x` with every NaN / infinity as None and numpy scalars as Python ones (strict JSON)."""
-    if isinstance(x, dict):
-        return {k: _json_ready(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_json_ready(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def corpus_file(directory: Path) -> Path:
@@ -276,7 +264,7 @@ def run_bench(
     by["all"] = {k: out[k] for k in metrics(results)} | {"draws": 1}
     out["by_prompts"] = by
     out["attribution"] = run_attribution(answers, lineage, table)
-    return _json_ready(out)
+    return json_ready(out)
 
 
 def _mean_defined(values: list[float | None]) -> float | None:

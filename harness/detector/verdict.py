@@ -29,6 +29,7 @@ from harness.answers import Answers
 from harness.detector import similarity, stats
 from harness.detector.features import FEATURES, PRIMARY
 from harness.errors import InputError
+from harness.jsonable import json_ready
 
 if TYPE_CHECKING:
     from harness.detector.pooling import PooledNull
@@ -93,17 +94,7 @@ class Verdict:
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict (NaN becomes None)."""
-
-        def clean(x):
-            if isinstance(x, float) and math.isnan(x):
-                return None
-            if isinstance(x, dict):
-                return {k: clean(v) for k, v in x.items()}
-            if isinstance(x, list | tuple):
-                return [clean(v) for v in x]
-            return x
-
-        return clean(asdict(self))
+        return json_ready(asdict(self))
 
 
 def _nanmean(a: np.ndarray, axis: int = 0) -> np.ndarray:
