@@ -27,7 +27,7 @@ from harness.answers import Answers
 from harness.bench_attribution import run_attribution
 from harness.corpus import load_answers
 from harness.detector import similarity
-from harness.detector.pooling import PooledNull, pooled_null
+from harness.detector.pooling import ModeratedNull, moderated_null
 from harness.detector.verdict import verdict_from_table
 from harness.errors import InputError
 from harness.jsonable import json_ready
@@ -139,7 +139,7 @@ def corpus_file(directory: Path) -> Path:
 
 def case_scale(
     lineage: dict, table: similarity.SimTable, suspect: str, rows: np.ndarray
-) -> PooledNull | None:
+) -> ModeratedNull | None:
     """The variance prior of every reference's documented panel without `suspect`
     (SCALE_RULE); None when there are too few panels for one."""
     panels = {}
@@ -147,7 +147,7 @@ def case_scale(
         controls, foils, _ = case_panel(lineage, table.models, ref, suspect)
         if not foils and ref != suspect:
             panels[ref] = controls
-    pooled = pooled_null(table, panels, rows)
+    pooled = moderated_null(table, panels, rows)
     return pooled if pooled is not None and pooled.usable else None
 
 
@@ -160,7 +160,7 @@ def run_cases(
 ) -> list[CaseResult]:
     models = answers.models
     all_rows = np.arange(len(table.prompts)) if rows is None else rows
-    scales: dict[str, PooledNull | None] = {}  # the variance prior depends on the suspect only
+    scales: dict[str, ModeratedNull | None] = {}  # the variance prior depends on the suspect only
     out = []
     for c in runnable_cases(lineage, models)[0]:
         ref, sus = c["reference"], c["suspect"]

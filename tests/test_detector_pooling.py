@@ -3,9 +3,10 @@ with small panels, and little borrowing where the panels' spreads really differ.
 
 import numpy as np
 
+from benchmarks.null_scale import simulate
 from harness.answers import Answers
 from harness.detector import similarity
-from harness.detector.pooling import pooled_null
+from harness.detector.pooling import moderated_null
 from harness.detector.verdict import verdict_from_table
 
 VOCAB = [f"w{i}" for i in range(300)]
@@ -45,7 +46,7 @@ def _pooled_p(ans, refs, suspect="S"):
     table = similarity.compute(ans, refs, ans.models)
     rows = np.arange(len(table.prompts))
     controls = [m for m in ans.models if m.startswith("C")]
-    pooled = pooled_null(table, {r: controls for r in refs}, rows)
+    pooled = moderated_null(table, {r: controls for r in refs}, rows)
     own = verdict_from_table(table, "R0", suspect, controls)
     both = verdict_from_table(table, "R0", suspect, controls, pooled=pooled)
     return own, both, pooled
@@ -80,14 +81,14 @@ def test_unequal_spreads_borrow_little():
     ans, refs = _corpus(n_controls=12, spread=[0.0, 0.0, 6.0, 6.0], seed=1)
     table = similarity.compute(ans, refs, ans.models)
     controls = [m for m in ans.models if m.startswith("C")]
-    pooled = pooled_null(table, {r: controls for r in refs}, np.arange(len(table.prompts)))
+    pooled = moderated_null(table, {r: controls for r in refs}, np.arange(len(table.prompts)))
     assert pooled is not None and pooled.equal_spread_p < 0.05
     v = pooled.panel_var
     assert max(v.values()) / min(v.values()) > 4
     assert pooled.prior_weight("R0") < 11  # less than this panel's own 11 df
     same, _ = _corpus(n_controls=12, seed=1)
     t2 = similarity.compute(same, refs, same.models)
-    agree = pooled_null(t2, {r: controls for r in refs}, np.arange(len(t2.prompts)))
+    agree = moderated_null(t2, {r: controls for r in refs}, np.arange(len(t2.prompts)))
     assert agree.prior_weight("R0") > pooled.prior_weight("R0")
 
 
@@ -95,7 +96,7 @@ def test_two_panels_are_too_few_for_a_prior():
     ans, refs = _corpus(n_refs=2)
     table = similarity.compute(ans, refs, ans.models)
     controls = [m for m in ans.models if m.startswith("C")]
-    pooled = pooled_null(table, {r: controls for r in refs}, np.arange(len(table.prompts)))
+    pooled = moderated_null(table, {r: controls for r in refs}, np.arange(len(table.prompts)))
     assert pooled is not None and not pooled.usable
 
 
@@ -103,45 +104,20 @@ def test_one_panel_cannot_be_pooled():
     ans, refs = _corpus(n_refs=1)
     table = similarity.compute(ans, refs, ans.models)
     controls = [m for m in ans.models if m.startswith("C")]
-    assert pooled_null(table, {"R0": controls}, np.arange(len(table.prompts))) is None
-
-
-def _null_scale_fpr(var_ratio: float, n: int = 1500, shift: float = 0.0, alpha: float = 0.05):
-    """Score-level simulation of the bench's setting: panels of 8, 8, 8 and 23 controls, the
-    tested reference's panel `var_ratio` times as wide in variance as the others; share of
-    suspects (independent, or `shift` sds above the mean) with p < alpha, own vs moderated."""
-    import math
-
-    from harness.detector import stats
-
-    rng = np.random.default_rng(7)
-    ks, hits = [8, 8, 8, 23], {"own": 0, "moderated": 0}
-    for _ in range(n):
-        sig = [math.sqrt(var_ratio), 1.0, 1.0, 1.0]
-        panels = [rng.normal(0, s, k) for s, k in zip(sig, ks, strict=True)]
-        x = rng.normal(0, sig[0]) + shift * sig[0]
-        own = panels[0]
-        hits["own"] += stats.prediction_pvalue(x, own)[1] < alpha
-        var = [float(g.var(ddof=1)) for g in panels]
-        dfs = [k - 1 for k in ks]
-        d0, s0 = stats.variance_prior(var, dfs)
-        d0 = min(d0, sum(dfs[1:]))
-        v = (d0 * s0 + dfs[0] * var[0]) / (d0 + dfs[0])
-        t = (x - own.mean()) / math.sqrt(v * (1 + 1 / ks[0]))
-        hits["moderated"] += stats.t_sf(t, d0 + dfs[0]) < alpha
-    return {k: h / n for k, h in hits.items()}
+    assert moderated_null(table, {"R0": controls}, np.arange(len(table.prompts))) is None
 
 
 def test_moderated_scale_is_calibrated_and_more_powerful_when_spreads_agree():
-    null = _null_scale_fpr(1.0)
+    null = simulate(1.0, draws=1500)
     assert 0.03 < null["moderated"] < 0.07 and 0.03 < null["own"] < 0.07
-    power = _null_scale_fpr(1.0, n=800, shift=3.0, alpha=0.01)
-    assert power["moderated"] > power["own"] + 0.15  # measured 0.78 vs 0.49
+    power = simulate(1.0, draws=800, shift=3.0, alpha=0.01)
+    assert power["moderated"] > power["own"] + 0.15
 
 
 def test_moderated_scale_is_liberal_when_only_the_tested_panel_is_wide():
     """The documented limit (docs/detector.md): four panels cannot tell one wider panel from
     chance, so its spread is shrunk towards the others and false alarms rise above alpha.
     This is why the moderated scale is opt-in, not the default."""
-    wide = _null_scale_fpr(3.0)
+    wide = simulate(3.0, draws=1500)
     assert wide["moderated"] > 0.07 and wide["own"] < 0.07
+    assert wide["moderated"] < wide["pooled"]  # but less liberal than the pooling it replaced

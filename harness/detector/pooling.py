@@ -28,7 +28,7 @@ MIN_PANELS = 3  # the spread of fewer panel variances says nothing about a prior
 
 
 @dataclass(frozen=True)
-class PooledNull:
+class ModeratedNull:
     """What several references' control panels say about the null's spread."""
 
     feature_sd: dict[str, float]  # pooled sd of each feature's control means (the common scale)
@@ -73,9 +73,9 @@ class PooledNull:
         )
 
 
-def pooled_null(
+def moderated_null(
     table: similarity.SimTable, panels: dict[str, list[str]], rows: np.ndarray
-) -> PooledNull | None:
+) -> ModeratedNull | None:
     """The variance prior of the control panels in `panels` (reference -> controls) on `rows`.
 
     Panels with fewer than MIN_CONTROLS controls are left out; None when fewer than two
@@ -101,6 +101,16 @@ def pooled_null(
     }
     var = {r: float(g.var(ddof=1)) for r, g in groups.items()}
     dfs = {r: len(g) - 1 for r, g in groups.items()}
-    d0, s0 = stats.variance_prior(list(var.values()), list(dfs.values()))
-    p = stats.levene_pvalue(list(groups.values()))
-    return PooledNull(feature_sd, var, dfs, d0, s0, p)
+    return from_variances(var, dfs, feature_sd, stats.levene_pvalue(list(groups.values())))
+
+
+def from_variances(
+    panel_var: dict[str, float],
+    panel_df: dict[str, int],
+    feature_sd: dict[str, float] | None = None,
+    equal_spread_p: float = float("nan"),
+) -> ModeratedNull:
+    """The moderated null of panels with these variances and df (the empirical-Bayes prior
+    fitted to them); also what `benchmarks/null_scale.py` simulates with."""
+    d0, s0 = stats.variance_prior(list(panel_var.values()), list(panel_df.values()))
+    return ModeratedNull(feature_sd or {}, panel_var, panel_df, d0, s0, equal_spread_p)

@@ -32,7 +32,7 @@ from harness.errors import InputError
 from harness.jsonable import json_ready
 
 if TYPE_CHECKING:
-    from harness.detector.pooling import PooledNull
+    from harness.detector.pooling import ModeratedNull
 
 MIN_CONTROLS = 5  # below this a model-level p-value is not reported (verdict inconclusive)
 OUTCOMES = ("distilled", "related", "not distilled", "inconclusive")
@@ -159,7 +159,7 @@ def model_scores(
     (`SimTable.ranks`), averaged over rows. Features are put on one scale by dividing by their
     standard deviation across `models` (a symmetric function of the whole panel, so suspect and
     controls stay exchangeable) — or by `feature_sd` when a pooled scale is given
-    (`pooling.PooledNull`) — and averaged with equal weights. Features with fewer than 3
+    (`pooling.ModeratedNull`) — and averaged with equal weights. Features with fewer than 3
     applicable rows are skipped.
     """
     parts = []
@@ -177,7 +177,7 @@ def model_scores(
 
 
 def _test(
-    table, reference, suspect, controls, rows, foils=(), pooled: PooledNull | None = None
+    table, reference, suspect, controls, rows, foils=(), pooled: ModeratedNull | None = None
 ) -> tuple[float, float]:
     if pooled is None:
         scores = model_scores(table, reference, [suspect, *controls], rows, foils)
@@ -223,12 +223,12 @@ def verdict_from_table(
     origin_families: tuple[str, ...] = ("sensitive",),
     rows: np.ndarray | None = None,
     foils: tuple[str, ...] | list[str] = (),
-    pooled: PooledNull | None = None,
+    pooled: ModeratedNull | None = None,
 ) -> Verdict:
     """Verdict for one suspect from precomputed similarities (used by `detect` and the bench).
 
     `foils` must be anchors of `table`; see `model_scores` for how they enter the score.
-    `pooled`: the variance prior of several references' panels (`pooling.pooled_null`,
+    `pooled`: the variance prior of several references' panels (`pooling.moderated_null`,
     computed on the same rows), which moderates this panel's spread; only used without foils.
     Per-family tests keep the panel's own scale (the prior is estimated on all rows, not a
     family's).
