@@ -105,14 +105,19 @@ def _n_prompts(requested: int | None) -> int:
     return n
 
 
-def _collect(args) -> int:
-    n_prompts = _n_prompts(args.prompts)  # bad input is refused before anything starts
+def _experiment():
+    """harness.lab.experiment, or one line naming the extra it needs."""
     try:
-        from harness.lab.experiment import LabConfig, collect_data
+        from harness.lab import experiment
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise InputError(f"the lab needs its extra: pip install -e '.[lab,local]' ({exc})") from exc
-    cfg = LabConfig(lab_dir=_lab_dir(args), n_prompts=n_prompts)
-    _servers, sizes = collect_data(cfg)
+    return experiment
+
+
+def _collect(args) -> int:
+    n_prompts = _n_prompts(args.prompts)  # bad input is refused before anything starts
+    lab = _experiment()
+    _servers, sizes = lab.collect_data(lab.LabConfig(lab_dir=_lab_dir(args), n_prompts=n_prompts))
     for name, size in sizes.items():
         print(f"{name:<20} {size['answers']} answers, {size['chars']} characters, "
               f"{size['cut_at_max_tokens']} cut at max tokens")
@@ -121,11 +126,8 @@ def _collect(args) -> int:
 
 def _run(args) -> int:
     n_prompts = _n_prompts(args.prompts)  # bad input is refused before anything starts
-    try:
-        from harness.lab.experiment import LabConfig, report_name, run_lab
-    except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        raise InputError(f"the lab needs its extra: pip install -e '.[lab,local]' ({exc})") from exc
-    cfg = LabConfig(
+    lab = _experiment()
+    cfg = lab.LabConfig(
         lab_dir=_lab_dir(args),
         n_prompts=n_prompts,
         epochs=args.epochs,
@@ -136,7 +138,7 @@ def _run(args) -> int:
         selection=args.selection,
         probe_limit=args.probe_limit,
     )
-    report = run_lab(cfg)
+    report = lab.run_lab(cfg)
     if args.export_corpus:
         from harness.lab.evaluate import export_corpus
 
@@ -146,7 +148,7 @@ def _run(args) -> int:
         print(json.dumps(report, indent=2))
     else:
         _print(report["evaluation"])
-        print(f"report: {cfg.lab_dir / report_name(cfg)}")
+        print(f"report: {cfg.lab_dir / lab.report_name(cfg)}")
     return 0
 
 
