@@ -166,6 +166,26 @@ def test_recipe_names_keep_earlier_runs_apart():
     assert student_dir(LabConfig(train_jobs=2), "s") == "s-n96-e1"
 
 
+def test_suspect_redraw_reuses_the_panel():
+    """`--suspect-seed`: only the two suspects get a new training draw (their own folders and
+    model ids, so no cached answer of the seed-0 suspects is reused); the control students keep
+    the plain run's folders, weights and cached answers; the report gets its own name."""
+    from harness.lab.experiment import LabConfig, report_name, student_dir, train_config
+    from harness.lab.train import recipe
+
+    g = LabConfig(n_prompts=1000, epochs=2, train_layers=12)
+    g1 = LabConfig(n_prompts=1000, epochs=2, train_layers=12, suspect_seed=1)
+    assert g1.suspects == ("student-teacher", "student-gemma")
+    for s in g1.suspects:
+        assert student_dir(g1, s) == f"{s}-n1000-e2-l12-s1"
+        assert train_config(g1, s).seed == 1
+        assert recipe(train_config(g1, s)) != recipe(train_config(g, s))
+    for c in ("student-smollm", "student-human", "student-human-alt", "student-gemma-t1"):
+        assert student_dir(g1, c) == student_dir(g, c) == f"{c}-n1000-e2-l12"
+        assert recipe(train_config(g1, c)) == recipe(train_config(g, c))
+    assert report_name(g1) == "report-n1000-e2-l12-ss1.json" != report_name(g)
+
+
 @pytest.mark.skipif(
     importlib.util.find_spec("gguf") is None or importlib.util.find_spec("torch") is None,
     reason="needs the lab extra (torch, gguf)",

@@ -44,6 +44,12 @@ def register(subparsers) -> None:
         "--seed", type=int, default=0, help="training seed, i.e. the batch order (default 0)"
     )
     r.add_argument(
+        "--suspect-seed",
+        type=int,
+        help="re-train only the two suspects with this seed and judge them against the "
+        "unchanged panel of --seed (another training draw; controls and their answers reused)",
+    )
+    r.add_argument(
         "--train-jobs",
         type=int,
         default=1,
@@ -134,6 +140,7 @@ def _run(args) -> int:
         train_layers=args.train_layers,
         lr=args.lr,
         seed=args.seed,
+        suspect_seed=args.suspect_seed,
         train_jobs=args.train_jobs,
         selection=args.selection,
         probe_limit=args.probe_limit,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from harness.lab.data import HUMAN_ALT, Source
@@ -44,6 +44,9 @@ class LabConfig:
     # Training seed: the batch order (every student starts from the same base weights; run F
     # re-trained run E's recipe with seed 1).
     seed: int = DEFAULT_TRAIN.seed
+    # Another training draw of the two suspects only (run G's seed check): they are re-trained
+    # with this seed while the five control students, the panel, keep `seed` and are reused.
+    suspect_seed: int | None = None
     train_jobs: int = 1  # students trained at once (separate processes): speed only
     max_tokens: int = 128
     selection: str = "core"
@@ -161,7 +164,7 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
     models_dir = Path(servers[LOCAL_CONTROLS[0]].model_path).parent
     store = cfg.lab_dir / "data.sqlite"
 
-    tcfg = train_config(cfg)
+    tcfgs = {s.name: train_config(cfg, s.name) for s in cfg.sources}
     outs = {s.name: cfg.lab_dir / "students" / student_dir(cfg, s.name) for s in cfg.sources}
     jobs = {}
     for s in cfg.sources:
@@ -169,7 +172,7 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
         log(f"{s.name}: {len(pairs)} training answers")
         jobs[s.name] = pairs
     t0 = time.perf_counter()
-    training = _train_all(jobs, outs, models_dir, tcfg, cfg.train_jobs, log)
+    training = _train_all(jobs, outs, models_dir, tcfgs, cfg.train_jobs, log)
     timings["train_s"] = time.perf_counter() - t0
     ggufs = {}
     for s in cfg.sources:
@@ -198,7 +201,8 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
         results[config.name] = res.run_dir.path
     report = {
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
-        "train_config": asdict(tcfg),
+        "train_config": asdict(train_config(cfg)),
+        "suspect_seed": cfg.suspect_seed,
         "data": sizes,
         "training": training,
         "timings_s": {k: round(v, 1) for k, v in timings.items()},
@@ -209,15 +213,23 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
     return report
 
 
-def train_config(cfg: LabConfig) -> TrainConfig:
-    """The training recipe of a lab run (identical for every student)."""
+def train_config(cfg: LabConfig, name: str | None = None) -> TrainConfig:
+    """The training recipe of a lab run: identical for every student but for the seed of the
+    suspects when `suspect_seed` re-draws them."""
     return TrainConfig(
         epochs=cfg.epochs,
         max_answer_tokens=cfg.max_tokens,
         train_layers=cfg.train_layers,
         lr=cfg.lr,
-        seed=cfg.seed,
+        seed=_student_cfg(cfg, name).seed,
     )
+
+
+def _student_cfg(cfg: LabConfig, name: str | None) -> LabConfig:
+    """The recipe one student is trained with (a re-drawn suspect's carries its own seed)."""
+    if cfg.suspect_seed is not None and name in cfg.suspects:
+        return replace(cfg, seed=cfg.suspect_seed, suspect_seed=None)
+    return replace(cfg, suspect_seed=None)
 
 
 def recipe_tag(cfg: LabConfig) -> str:
@@ -230,12 +242,18 @@ def recipe_tag(cfg: LabConfig) -> str:
         tag += f"-lr{cfg.lr:g}"
     if cfg.seed != DEFAULT_TRAIN.seed:
         tag += f"-s{cfg.seed}"
+    if cfg.suspect_seed is not None:
+        tag += f"-ss{cfg.suspect_seed}"
     return tag
 
 
 def student_dir(cfg: LabConfig, name: str) -> str:
-    """A student's folder (and its server's model id), e.g. `student-teacher-n258-e3-l30`."""
-    return f"{name}-{recipe_tag(cfg)}"
+    """A student's folder (and its server's model id), e.g. `student-teacher-n258-e3-l30`.
+
+    With `suspect_seed`, a suspect's folder is that of its own recipe (`...-s1`) and a control
+    student's is the plain run's, so the re-draw reuses the panel's students and cached answers.
+    """
+    return f"{name}-{recipe_tag(_student_cfg(cfg, name))}"
 
 
 def _train_one(pairs, out, models_dir, tcfg) -> dict:
@@ -244,22 +262,23 @@ def _train_one(pairs, out, models_dir, tcfg) -> dict:
     return train(pairs, out, models_dir, tcfg, log=lambda m: print(f"{out.name}: {m}", flush=True))
 
 
-def _train_all(jobs: dict, outs: dict, models_dir: Path, tcfg, n_jobs: int, log) -> dict:
-    """Train every student, `n_jobs` at a time (one process each, `tcfg.threads` torch threads).
+def _train_all(jobs: dict, outs: dict, models_dir: Path, tcfgs: dict, n_jobs: int, log) -> dict:
+    """Train every student, `n_jobs` at a time (one process each, one torch thread each).
 
-    The recipe is the same for all; parallelism only changes the wall time. Finished students
-    are returned from their summaries by `train` itself, so a resumed run skips them."""
+    `tcfgs` holds each student's recipe (the same for all but a re-drawn suspect's seed);
+    parallelism only changes the wall time. Finished students are returned from their
+    summaries by `train` itself, so a resumed run skips them."""
     if n_jobs <= 1:
         from harness.lab.train import train
 
-        return {n: train(p, outs[n], models_dir, tcfg, log=log) for n, p in jobs.items()}
+        return {n: train(p, outs[n], models_dir, tcfgs[n], log=log) for n, p in jobs.items()}
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
         futures = {
-            n: pool.submit(_train_one, p, outs[n], models_dir, tcfg) for n, p in jobs.items()
+            n: pool.submit(_train_one, p, outs[n], models_dir, tcfgs[n]) for n, p in jobs.items()
         }
         return {n: f.result() for n, f in futures.items()}
 

@@ -163,7 +163,7 @@ def train(
         opt.zero_grad(set_to_none=True)
         step += 1
         seconds += time.perf_counter() - started
-        losses.append(round(float(loss), 4))
+        losses.append(round(loss.item(), 4))  # float() on a grad tensor warns; .item() does not
         log(f"step {step}/{total} loss {losses[-1]:.3f} ({seconds:.0f} s)")
         if step % cfg.save_every == 0 or step == total:
             weights = {n: p.detach().clone() for n, p in model.named_parameters() if n in names}
