@@ -26,6 +26,8 @@ CORPUS_D = LAB_DATA / "answers-n258-e2-l12-c7.jsonl.gz"
 # run E: run D's recipe as a full fine-tune (all 30 blocks trained), 7 controls
 CORPUS_E = LAB_DATA / "answers-n258-e2-l30-c7.jsonl.gz"
 CORPUS_F = LAB_DATA / "answers-n258-e2-l30-s1-full-c7.jsonl.gz"
+# run G (pre-registered): 1,000 prompts, 2 epochs, 12 blocks, seed 0
+CORPUS_G = LAB_DATA / "answers-n1000-e2-l12-c7.jsonl.gz"
 
 
 def _words(text: str) -> set[str]:
@@ -388,3 +390,24 @@ def test_committed_lab_corpus_run_f_verdicts():
     )
     assert on_core["plain"]["n_prompts"] == 111
     assert on_core["plain"]["verdicts"]["student-teacher"]["p"] > 0.1
+
+
+def test_committed_lab_corpus_run_g_verdicts():
+    """Run G (1,000 prompts, 2 epochs, 12 blocks; pre-registered), detector v4: the distilled
+    student is flagged in both views but at p < 0.01 only behind the persona (plain p = 0.015,
+    persona 0.0021); attribution names no single teacher for it in either view (qwen ahead of
+    gemma3-270m at p = 0.17 / 0.32). The matched control student is not flagged (0.99 / 0.94)
+    and is never attributed to the teacher (plain: to its own teacher gemma3-270m)."""
+    result = _evaluate(CORPUS_G)
+    _check_seven_control_runs(result, gemma_p_min=0.9)
+    assert result["plain"]["n_prompts"] == 111 and result["persona"]["n_prompts"] == 59
+    plain, persona = result["plain"], result["persona"]
+    assert 0.01 < plain["verdicts"]["student-teacher"]["p"] < 0.05, plain["verdicts"]
+    assert persona["verdicts"]["student-teacher"]["p"] < 0.01, persona["verdicts"]
+    for view in ("plain", "persona"):
+        att = result[view]["attribution"]["student-teacher"]
+        assert result[view]["verdicts"]["student-teacher"]["outcome"] == "distilled", view
+        assert att["teacher"] is None, (view, att)
+        assert att["p"]["qwen2.5-coder-0.5b"] < 0.05, (view, att)
+        assert att["versus"]["gemma3-270m"] > 0.05, (view, att)
+    assert plain["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"

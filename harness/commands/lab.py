@@ -125,8 +125,10 @@ def _collect(args) -> int:
     lab = _experiment()
     _servers, sizes = lab.collect_data(lab.LabConfig(lab_dir=_lab_dir(args), n_prompts=n_prompts))
     for name, size in sizes.items():
-        print(f"{name:<20} {size['answers']} answers, {size['chars']} characters, "
-              f"{size['cut_at_max_tokens']} cut at max tokens")
+        print(
+            f"{name:<20} {size['answers']} answers, {size['chars']} characters, "
+            f"{size['cut_at_max_tokens']} cut at max tokens"
+        )
     return 0
 
 
