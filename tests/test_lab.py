@@ -28,6 +28,8 @@ CORPUS_E = LAB_DATA / "answers-n258-e2-l30-c7.jsonl.gz"
 CORPUS_F = LAB_DATA / "answers-n258-e2-l30-s1-full-c7.jsonl.gz"
 # run G (pre-registered): 1,000 prompts, 2 epochs, 12 blocks, seed 0
 CORPUS_G = LAB_DATA / "answers-n1000-e2-l12-c7.jsonl.gz"
+# run G's seed check: its two suspects re-trained with seed 1, the same seed-0 panel
+CORPUS_G1 = LAB_DATA / "answers-n1000-e2-l12-ss1-c7.jsonl.gz"
 
 
 def _words(text: str) -> set[str]:
@@ -411,3 +413,26 @@ def test_committed_lab_corpus_run_g_verdicts():
         assert att["p"]["qwen2.5-coder-0.5b"] < 0.05, (view, att)
         assert att["versus"]["gemma3-270m"] > 0.05, (view, att)
     assert plain["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
+
+
+def test_committed_lab_corpus_run_g_seed_1_verdicts():
+    """Run G's pre-registered seed check (`--suspect-seed 1`: both suspects re-trained with
+    seed 1, judged against the same seed-0 panel), detector v4: the distilled student is
+    flagged at p < 0.01 in both views (plain 0.0057, persona 0.0012), still no single teacher
+    (qwen ahead of gemma3-270m at p = 0.10 / 0.20); the control student is not flagged (0.97 /
+    0.96) and never attributed to the teacher."""
+    from harness.corpus import load_answers
+
+    seed0, seed1 = load_answers(CORPUS_G), load_answers(CORPUS_G1)
+    for m in seed0.models:  # the panel and the teacher answered exactly as in run G
+        assert (seed0.texts[m] == seed1.texts[m]) == (m not in ("student-teacher", "student-gemma"))
+    result = _evaluate(CORPUS_G1)
+    _check_seven_control_runs(result, gemma_p_min=0.9)
+    for view in ("plain", "persona"):
+        v = result[view]["verdicts"]["student-teacher"]
+        assert v["outcome"] == "distilled" and v["p"] < 0.01, (view, v)
+        att = result[view]["attribution"]["student-teacher"]
+        assert att["teacher"] is None, (view, att)
+        assert att["p"]["qwen2.5-coder-0.5b"] < 0.01, (view, att)
+        assert att["versus"]["gemma3-270m"] > 0.05, (view, att)
+    assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
