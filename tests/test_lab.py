@@ -30,6 +30,7 @@ CORPUS_F = LAB_DATA / "answers-n258-e2-l30-s1-full-c7.jsonl.gz"
 CORPUS_G = LAB_DATA / "answers-n1000-e2-l12-c7.jsonl.gz"
 # run G's seed check: its two suspects re-trained with seed 1, the same seed-0 panel
 CORPUS_G1 = LAB_DATA / "answers-n1000-e2-l12-ss1-c7.jsonl.gz"
+CORPUS_G2 = LAB_DATA / "answers-n1000-e2-l12-ss2-c7.jsonl.gz"  # a third draw, seed 2
 
 
 def _words(text: str) -> set[str]:
@@ -436,3 +437,18 @@ def test_committed_lab_corpus_run_g_seed_1_verdicts():
         assert att["p"]["qwen2.5-coder-0.5b"] < 0.01, (view, att)
         assert att["versus"]["gemma3-270m"] > 0.05, (view, att)
     assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
+
+
+def test_committed_lab_corpus_run_g_seed_2_verdicts():
+    """A third draw of run G's suspects (seed 2, added after seeds 0 and 1, same panel): flagged
+    in both views, at p < 0.01 only behind the persona (plain 0.015, persona 0.0032); no single
+    teacher (qwen vs gemma3-270m 0.12 / 0.082); the control student not flagged (0.98 / 0.95)."""
+    result = _evaluate(CORPUS_G2)
+    _check_seven_control_runs(result, gemma_p_min=0.9)
+    plain, persona = result["plain"], result["persona"]
+    assert 0.01 < plain["verdicts"]["student-teacher"]["p"] < 0.05, plain["verdicts"]
+    assert persona["verdicts"]["student-teacher"]["p"] < 0.01, persona["verdicts"]
+    for view in ("plain", "persona"):
+        att = result[view]["attribution"]["student-teacher"]
+        assert result[view]["verdicts"]["student-teacher"]["outcome"] == "distilled", view
+        assert att["teacher"] is None and att["p"]["qwen2.5-coder-0.5b"] < 0.05, (view, att)
