@@ -395,25 +395,30 @@ def test_committed_lab_corpus_run_f_verdicts():
     assert on_core["plain"]["verdicts"]["student-teacher"]["p"] > 0.1
 
 
+def _check_run_g_draw(corpus, plain_p: tuple[float, float], persona_p: tuple[float, float]):
+    """What every draw of run G shows: the distilled student flagged with p in the given
+    ranges, no single teacher although qwen is significant and not significantly ahead of
+    gemma3-270m; the control student as in runs C-F, attributed to gemma3-270m plain."""
+    result = _evaluate(corpus)
+    _check_seven_control_runs(result, gemma_p_min=0.9)
+    assert result["plain"]["n_prompts"] == 111 and result["persona"]["n_prompts"] == 59
+    for view, (lo, hi) in (("plain", plain_p), ("persona", persona_p)):
+        v = result[view]["verdicts"]["student-teacher"]
+        assert v["outcome"] == "distilled" and lo < v["p"] < hi, (view, v)
+        att = result[view]["attribution"]["student-teacher"]
+        assert att["teacher"] is None, (view, att)
+        assert att["p"]["qwen2.5-coder-0.5b"] < 0.05, (view, att)
+        assert att["versus"]["gemma3-270m"] > 0.05, (view, att)
+    assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
+
+
 def test_committed_lab_corpus_run_g_verdicts():
     """Run G (1,000 prompts, 2 epochs, 12 blocks; pre-registered), detector v4: the distilled
     student is flagged in both views but at p < 0.01 only behind the persona (plain p = 0.015,
     persona 0.0021); attribution names no single teacher for it in either view (qwen ahead of
     gemma3-270m at p = 0.17 / 0.32). The matched control student is not flagged (0.99 / 0.94)
     and is never attributed to the teacher (plain: to its own teacher gemma3-270m)."""
-    result = _evaluate(CORPUS_G)
-    _check_seven_control_runs(result, gemma_p_min=0.9)
-    assert result["plain"]["n_prompts"] == 111 and result["persona"]["n_prompts"] == 59
-    plain, persona = result["plain"], result["persona"]
-    assert 0.01 < plain["verdicts"]["student-teacher"]["p"] < 0.05, plain["verdicts"]
-    assert persona["verdicts"]["student-teacher"]["p"] < 0.01, persona["verdicts"]
-    for view in ("plain", "persona"):
-        att = result[view]["attribution"]["student-teacher"]
-        assert result[view]["verdicts"]["student-teacher"]["outcome"] == "distilled", view
-        assert att["teacher"] is None, (view, att)
-        assert att["p"]["qwen2.5-coder-0.5b"] < 0.05, (view, att)
-        assert att["versus"]["gemma3-270m"] > 0.05, (view, att)
-    assert plain["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
+    _check_run_g_draw(CORPUS_G, plain_p=(0.01, 0.05), persona_p=(0, 0.01))
 
 
 def test_committed_lab_corpus_run_g_seed_1_verdicts():
@@ -427,28 +432,11 @@ def test_committed_lab_corpus_run_g_seed_1_verdicts():
     seed0, seed1 = load_answers(CORPUS_G), load_answers(CORPUS_G1)
     for m in seed0.models:  # the panel and the teacher answered exactly as in run G
         assert (seed0.texts[m] == seed1.texts[m]) == (m not in ("student-teacher", "student-gemma"))
-    result = _evaluate(CORPUS_G1)
-    _check_seven_control_runs(result, gemma_p_min=0.9)
-    for view in ("plain", "persona"):
-        v = result[view]["verdicts"]["student-teacher"]
-        assert v["outcome"] == "distilled" and v["p"] < 0.01, (view, v)
-        att = result[view]["attribution"]["student-teacher"]
-        assert att["teacher"] is None, (view, att)
-        assert att["p"]["qwen2.5-coder-0.5b"] < 0.01, (view, att)
-        assert att["versus"]["gemma3-270m"] > 0.05, (view, att)
-    assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
+    _check_run_g_draw(CORPUS_G1, plain_p=(0, 0.01), persona_p=(0, 0.01))
 
 
 def test_committed_lab_corpus_run_g_seed_2_verdicts():
     """A third draw of run G's suspects (seed 2, added after seeds 0 and 1, same panel): flagged
     in both views, at p < 0.01 only behind the persona (plain 0.015, persona 0.0032); no single
     teacher (qwen vs gemma3-270m 0.12 / 0.082); the control student not flagged (0.98 / 0.95)."""
-    result = _evaluate(CORPUS_G2)
-    _check_seven_control_runs(result, gemma_p_min=0.9)
-    plain, persona = result["plain"], result["persona"]
-    assert 0.01 < plain["verdicts"]["student-teacher"]["p"] < 0.05, plain["verdicts"]
-    assert persona["verdicts"]["student-teacher"]["p"] < 0.01, persona["verdicts"]
-    for view in ("plain", "persona"):
-        att = result[view]["attribution"]["student-teacher"]
-        assert result[view]["verdicts"]["student-teacher"]["outcome"] == "distilled", view
-        assert att["teacher"] is None and att["p"]["qwen2.5-coder-0.5b"] < 0.05, (view, att)
+    _check_run_g_draw(CORPUS_G2, plain_p=(0.01, 0.05), persona_p=(0, 0.01))
