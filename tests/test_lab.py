@@ -67,6 +67,18 @@ def test_lab_prompts_have_human_answers_and_mixed_prefixes():
         assert kinds == {"topic", "math", "words", "code"}, start
 
 
+def test_lab_refuses_a_suspect_seed_equal_to_the_seed(tmp_path, capsys):
+    """A re-draw with the run's own seed would silently re-score the same students: refused in
+    one line before anything starts."""
+    from harness.cli import main
+
+    args = ["lab", "run", "--prompts", "8", "--seed", "3", "--suspect-seed", "3"]
+    assert main([*args, "--lab-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--suspect-seed 3 equals --seed" in err and "Traceback" not in err
+    assert not any(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("command", ["run", "collect"])
 @pytest.mark.parametrize("n", ["0", "100000"])
 def test_lab_refuses_more_prompts_than_the_bank_holds(command, n, tmp_path, capsys):
@@ -395,7 +407,9 @@ def test_committed_lab_corpus_run_f_verdicts():
     assert on_core["plain"]["verdicts"]["student-teacher"]["p"] > 0.1
 
 
-def _check_run_g_draw(corpus, plain_p: tuple[float, float], persona_p: tuple[float, float]):
+def _check_run_g_draw(
+    corpus, plain_p: tuple[float, float], persona_p: tuple[float, float], qwen_p_max=0.05
+):
     """What every draw of run G shows: the distilled student flagged with p in the given
     ranges, no single teacher although qwen is significant and not significantly ahead of
     gemma3-270m; the control student as in runs C-F, attributed to gemma3-270m plain."""
@@ -407,7 +421,7 @@ def _check_run_g_draw(corpus, plain_p: tuple[float, float], persona_p: tuple[flo
         assert v["outcome"] == "distilled" and lo < v["p"] < hi, (view, v)
         att = result[view]["attribution"]["student-teacher"]
         assert att["teacher"] is None, (view, att)
-        assert att["p"]["qwen2.5-coder-0.5b"] < 0.05, (view, att)
+        assert att["p"]["qwen2.5-coder-0.5b"] < qwen_p_max, (view, att)
         assert att["versus"]["gemma3-270m"] > 0.05, (view, att)
     assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
 
@@ -432,7 +446,7 @@ def test_committed_lab_corpus_run_g_seed_1_verdicts():
     seed0, seed1 = load_answers(CORPUS_G), load_answers(CORPUS_G1)
     for m in seed0.models:  # the panel and the teacher answered exactly as in run G
         assert (seed0.texts[m] == seed1.texts[m]) == (m not in ("student-teacher", "student-gemma"))
-    _check_run_g_draw(CORPUS_G1, plain_p=(0, 0.01), persona_p=(0, 0.01))
+    _check_run_g_draw(CORPUS_G1, plain_p=(0, 0.01), persona_p=(0, 0.01), qwen_p_max=0.01)
 
 
 def test_committed_lab_corpus_run_g_seed_2_verdicts():

@@ -134,6 +134,11 @@ def _collect(args) -> int:
 
 def _run(args) -> int:
     n_prompts = _n_prompts(args.prompts)  # bad input is refused before anything starts
+    if args.suspect_seed is not None and args.suspect_seed == args.seed:
+        raise InputError(
+            f"--suspect-seed {args.suspect_seed} equals --seed: that is the run itself, not "
+            "another draw of its suspects"
+        )
     lab = _experiment()
     cfg = lab.LabConfig(
         lab_dir=_lab_dir(args),

@@ -201,8 +201,7 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
         results[config.name] = res.run_dir.path
     report = {
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
-        "train_config": asdict(train_config(cfg)),
-        "suspect_seed": cfg.suspect_seed,
+        "train_config": asdict(train_config(cfg)),  # the panel's; `config` has suspect_seed
         "data": sizes,
         "training": training,
         "timings_s": {k: round(v, 1) for k, v in timings.items()},
