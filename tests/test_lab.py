@@ -229,6 +229,8 @@ def test_committed_lab_corpus_verdicts():
 
     A weak distillation: the distilled student is flagged at alpha = 0.05 in plain only
     (p = 0.020; behind the persona p = 0.22); the matched control student is never flagged.
+    Attribution is not tested: of run A's five controls only four are independent of both
+    candidates (gemma3-270m is one), fewer than a model-level p-value needs.
     """
     result = _evaluate(CORPUS)
     for view in ("plain", "persona"):
@@ -236,21 +238,29 @@ def test_committed_lab_corpus_verdicts():
         assert v["student-teacher"]["n_controls"] == 5
         assert v["student-gemma"]["outcome"] == "not distilled", (view, v)
         assert v["student-gemma"]["p"] > 0.9, (view, v)
-        att = result[view]["attribution"]
-        # Never the reference for the control student; not reached for the distilled one.
-        assert att["student-gemma"]["teacher"] != "qwen2.5-coder-0.5b", (view, att)
-        assert att["student-teacher"]["teacher"] is None, (view, att)
+        _check_attribution_not_tested(result[view]["attribution"])
     plain, persona = result["plain"]["verdicts"], result["persona"]["verdicts"]
     assert plain["student-teacher"]["outcome"] == "distilled", plain
     assert 0.01 < plain["student-teacher"]["p"] < 0.05, plain
     assert persona["student-teacher"]["p"] > 0.05, persona
-    # Plain deployment: the control student is traced to its own teacher.
-    assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
+
+
+def _check_attribution_not_tested(att):
+    """Runs A-B: four controls independent of both candidates, so no attribution p-value."""
+    for s in ("student-teacher", "student-gemma"):
+        a = att[s]
+        assert a["panel"] == [
+            "smollm2-135m",
+            "student-smollm",
+            "student-smollm-t1",
+            "student-human",
+        ]
+        assert a["teacher"] is None and a["p"] == {} and "needs >= 5 controls" in a["notes"][0], a
 
 
 def test_committed_lab_corpus_run_b_verdicts():
     """Run B (160 prompts, 2 epochs): flagged at 0.05 in both views (plain p = 0.043, persona
-    0.017), the control student never flagged."""
+    0.017), the control student never flagged; attribution not tested (as run A)."""
     result = _evaluate(CORPUS_B)
     for view, p_max in (("plain", 0.05), ("persona", 0.02)):
         v = result[view]["verdicts"]
@@ -258,8 +268,7 @@ def test_committed_lab_corpus_run_b_verdicts():
         assert v["student-teacher"]["p"] < p_max, (view, v)
         assert v["student-gemma"]["outcome"] == "not distilled", (view, v)
         assert v["student-gemma"]["p"] > 0.9, (view, v)
-        assert result[view]["attribution"]["student-gemma"]["teacher"] != "qwen2.5-coder-0.5b"
-    assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
+        _check_attribution_not_tested(result[view]["attribution"])
 
 
 def _evaluate(corpus):
@@ -274,9 +283,10 @@ def _evaluate(corpus):
 
 
 def _check_seven_control_runs(result, gemma_p_min):
-    """What runs C-E share in both views: the distilled student faces 7 controls, the matched
-    control student 6 (its sibling student-gemma-t1 left out, also from attribution); the
-    control student is not flagged and never attributed to the teacher."""
+    """What runs C-G share in both views: the distilled student faces 7 controls, the matched
+    control student 6 (its sibling student-gemma-t1 left out); both are attributed against the
+    5 controls independent of both candidates; the control student is not flagged and never
+    attributed to the teacher."""
     for view in ("plain", "persona"):
         v = result[view]["verdicts"]
         assert v["student-teacher"]["n_controls"] == 7, (view, v)
@@ -284,21 +294,34 @@ def _check_seven_control_runs(result, gemma_p_min):
         assert v["student-gemma"]["outcome"] == "not distilled", (view, v)
         assert v["student-gemma"]["p"] > gemma_p_min, (view, v)
         att = result[view]["attribution"]
-        assert "student-gemma-t1" not in att["student-gemma"]["panel"]
+        for s in ("student-teacher", "student-gemma"):
+            assert att[s]["panel"] == INDEPENDENT, (view, s, att[s]["panel"])
         assert att["student-gemma"]["teacher"] != "qwen2.5-coder-0.5b", (view, att)
 
 
+# Neither a candidate (qwen, gemma3-270m) nor a student of one: the attribution panel.
+INDEPENDENT = [
+    "smollm2-135m",
+    "student-smollm",
+    "student-smollm-t1",
+    "student-human",
+    "student-human-alt",
+]
+
+
 def test_committed_lab_corpus_run_c_verdicts():
-    """Run C (run A's recipe, 7 controls), detector v4: plain flagged at 0.05 (p = 0.019),
-    persona not flagged (p = 0.37); the control student never flagged, attribution never names
-    the teacher for anyone."""
+    """Run C (run A's recipe, 7 controls), detector v4: plain flagged at 0.05 (p = 0.019) and
+    attributed to the teacher (qwen p = 0.0092, ahead of gemma3-270m at p = 0.00033); persona
+    not flagged (p = 0.37), no single teacher; the control student never flagged, attributed to
+    its own teacher plain."""
     from harness.corpus import load_answers
     from harness.lab.evaluate import CONTROLS, evaluate_answers
 
     result = _evaluate(CORPUS_C)
     _check_seven_control_runs(result, gemma_p_min=0.9)
-    for view in ("plain", "persona"):
-        assert result[view]["attribution"]["student-teacher"]["teacher"] is None, view
+    att = result["plain"]["attribution"]["student-teacher"]
+    assert att["teacher"] == "qwen2.5-coder-0.5b" and att["versus"]["gemma3-270m"] < 0.01, att
+    assert result["persona"]["attribution"]["student-teacher"]["teacher"] is None
     plain, persona = result["plain"]["verdicts"], result["persona"]["verdicts"]
     assert plain["student-teacher"]["outcome"] == "distilled", plain
     assert 0.01 < plain["student-teacher"]["p"] < 0.05, plain
@@ -317,9 +340,9 @@ def test_committed_lab_corpus_run_d_verdicts():
     """Run D (258 prompts, 2 epochs, 12 blocks), detector v4.
 
     Plain: every must-show of the issue in one view: the distilled student is flagged
-    (p = 0.00076) and attributed to its teacher (qwen p = 0.0021, ahead of gemma3-270m at
-    p = 0.031); the control student is not flagged (p = 0.99) and is attributed to gemma3-270m.
-    Persona: flagged at 0.05 only (p = 0.022), no single teacher.
+    (p = 0.00076) and attributed to its teacher (qwen p = 0.0014, ahead of gemma3-270m at
+    p = 0.020); the control student is not flagged (p = 0.99) and is attributed to gemma3-270m.
+    Persona: flagged at 0.05 only (p = 0.022), no single teacher (qwen 0.017, gemma 0.17).
     """
     result = _evaluate(CORPUS_D)
     _check_seven_control_runs(result, gemma_p_min=0.9)
@@ -329,21 +352,22 @@ def test_committed_lab_corpus_run_d_verdicts():
         att = result[view]["attribution"]
         assert att["student-gemma"]["teacher"] == "gemma3-270m", (view, att)
         assert att["student-teacher"]["p"]["qwen2.5-coder-0.5b"] < 0.05, (view, att)
-        assert att["student-teacher"]["p"]["gemma3-270m"] > 0.05, (view, att)
     plain, persona = result["plain"], result["persona"]
     assert plain["verdicts"]["student-teacher"]["p"] < 0.001, plain["verdicts"]
     att = plain["attribution"]["student-teacher"]
     assert att["teacher"] == "qwen2.5-coder-0.5b", att
     assert att["versus"]["gemma3-270m"] < 0.05, att
     assert 0.01 < persona["verdicts"]["student-teacher"]["p"] < 0.05, persona["verdicts"]
-    assert persona["attribution"]["student-teacher"]["teacher"] is None
+    att = persona["attribution"]["student-teacher"]
+    assert att["teacher"] is None and att["p"]["gemma3-270m"] > 0.05, att
 
 
 def test_committed_lab_corpus_run_e_verdicts():
     """Run E (the full fine-tune), detector v4: flagged at p < 0.01 in both views (plain
     0.0088, persona 0.0068), control student never flagged and attributed to gemma3-270m in
-    both; the distilled student gets "no single teacher" in both (qwen ahead of gemma3-270m at
-    p = 0.061 / 0.063)."""
+    both. The distilled student is attributed to the teacher behind the persona (qwen p =
+    0.0034, ahead of gemma3-270m at p = 0.0072); plain it is significantly close to both
+    candidates (qwen 0.027, gemma3-270m 0.018) and gets "no single teacher"."""
     result = _evaluate(CORPUS_E)
     _check_seven_control_runs(result, gemma_p_min=0.8)
     for view in ("plain", "persona"):
@@ -352,9 +376,12 @@ def test_committed_lab_corpus_run_e_verdicts():
         assert v["student-teacher"]["p"] < 0.01, (view, v)
         att = result[view]["attribution"]
         assert att["student-gemma"]["teacher"] == "gemma3-270m", (view, att)
-        assert att["student-teacher"]["teacher"] is None, (view, att)
         assert att["student-teacher"]["p"]["qwen2.5-coder-0.5b"] < 0.05, (view, att)
-        assert att["student-teacher"]["versus"]["gemma3-270m"] > 0.05, (view, att)
+    plain = result["plain"]["attribution"]["student-teacher"]
+    assert plain["teacher"] is None and max(plain["p"].values()) < 0.05, plain
+    persona = result["persona"]["attribution"]["student-teacher"]
+    assert persona["teacher"] == "qwen2.5-coder-0.5b", persona
+    assert persona["versus"]["gemma3-270m"] < 0.01, persona
 
 
 @pytest.mark.slow
@@ -408,11 +435,16 @@ def test_committed_lab_corpus_run_f_verdicts():
 
 
 def _check_run_g_draw(
-    corpus, plain_p: tuple[float, float], persona_p: tuple[float, float], qwen_p_max=0.05
+    corpus,
+    plain_p: tuple[float, float],
+    persona_p: tuple[float, float],
+    qwen_p_max=0.05,
+    named=(),
 ):
     """What every draw of run G shows: the distilled student flagged with p in the given
-    ranges, no single teacher although qwen is significant and not significantly ahead of
-    gemma3-270m; the control student as in runs C-F, attributed to gemma3-270m plain."""
+    ranges and significantly close to qwen, attributed to it only in the views `named`
+    (elsewhere no single teacher); the control student as in runs C-F, attributed to
+    gemma3-270m plain."""
     result = _evaluate(corpus)
     _check_seven_control_runs(result, gemma_p_min=0.9)
     assert result["plain"]["n_prompts"] == 111 and result["persona"]["n_prompts"] == 59
@@ -420,17 +452,16 @@ def _check_run_g_draw(
         v = result[view]["verdicts"]["student-teacher"]
         assert v["outcome"] == "distilled" and lo < v["p"] < hi, (view, v)
         att = result[view]["attribution"]["student-teacher"]
-        assert att["teacher"] is None, (view, att)
+        assert att["teacher"] == ("qwen2.5-coder-0.5b" if view in named else None), (view, att)
         assert att["p"]["qwen2.5-coder-0.5b"] < qwen_p_max, (view, att)
-        assert att["versus"]["gemma3-270m"] > 0.05, (view, att)
     assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
 
 
 def test_committed_lab_corpus_run_g_verdicts():
     """Run G (1,000 prompts, 2 epochs, 12 blocks; pre-registered), detector v4: the distilled
     student is flagged in both views but at p < 0.01 only behind the persona (plain p = 0.015,
-    persona 0.0021); attribution names no single teacher for it in either view (qwen ahead of
-    gemma3-270m at p = 0.17 / 0.32). The matched control student is not flagged (0.99 / 0.94)
+    persona 0.0021); attribution names no single teacher for it in either view (it is
+    significantly close to both candidates: qwen 0.017 / 0.0027, gemma3-270m 0.028 / 0.0092). The matched control student is not flagged (0.99 / 0.94)
     and is never attributed to the teacher (plain: to its own teacher gemma3-270m)."""
     _check_run_g_draw(CORPUS_G, plain_p=(0.01, 0.05), persona_p=(0, 0.01))
 
@@ -439,7 +470,7 @@ def test_committed_lab_corpus_run_g_seed_1_verdicts():
     """Run G's pre-registered seed check (`--suspect-seed 1`: both suspects re-trained with
     seed 1, judged against the same seed-0 panel), detector v4: the distilled student is
     flagged at p < 0.01 in both views (plain 0.0057, persona 0.0012), still no single teacher
-    (qwen ahead of gemma3-270m at p = 0.10 / 0.20); the control student is not flagged (0.97 /
+    (qwen ahead of gemma3-270m at p = 0.33 / 0.050); the control student is not flagged (0.97 /
     0.96) and never attributed to the teacher."""
     from harness.corpus import load_answers
 
@@ -451,6 +482,7 @@ def test_committed_lab_corpus_run_g_seed_1_verdicts():
 
 def test_committed_lab_corpus_run_g_seed_2_verdicts():
     """A third draw of run G's suspects (seed 2, added after seeds 0 and 1, same panel): flagged
-    in both views, at p < 0.01 only behind the persona (plain 0.015, persona 0.0032); no single
-    teacher (qwen vs gemma3-270m 0.12 / 0.082); the control student not flagged (0.98 / 0.95)."""
-    _check_run_g_draw(CORPUS_G2, plain_p=(0.01, 0.05), persona_p=(0, 0.01))
+    in both views, at p < 0.01 only behind the persona (plain 0.015, persona 0.0032); attributed
+    to the teacher behind the persona (qwen 0.0044, ahead of gemma3-270m at p = 0.043), no
+    single teacher plain; the control student not flagged (0.98 / 0.95)."""
+    _check_run_g_draw(CORPUS_G2, plain_p=(0.01, 0.05), persona_p=(0, 0.01), named=("persona",))

@@ -29,11 +29,17 @@ CONTROLS = (
     "student-gemma-t1",
     "student-human-alt",
 )
-# A control trained on data from the same source model as a suspect is that suspect's sibling:
-# it stays out of that suspect's panel (detection and attribution), so the matched control
-# suspect is never judged against a copy of itself.
-SIBLINGS = {"student-gemma": ("student-gemma-t1",)}
-# Attribution asks "which of these local models taught it?"; its panel leaves out the candidates.
+# The local model whose answers each student was trained on (students of human text: none).
+TAUGHT_BY = {
+    "student-teacher": TEACHER,
+    "student-gemma": "gemma3-270m",
+    "student-gemma-t1": "gemma3-270m",
+    "student-smollm": "smollm2-135m",
+    "student-smollm-t1": "smollm2-135m",
+}
+# Attribution asks "which of these local models taught it?". Its panel follows the product's
+# rule (harness.bench_attribution): only models independent of every candidate, i.e. neither a
+# candidate nor a student of one, so no candidate's student calibrates the candidate contrast.
 CANDIDATES = (TEACHER, "gemma3-270m")
 SIZES = (10, 25, 50, 100, 200)
 # Outcomes that flag a suspect as taught by the reference ("related": p < alpha but as close to
@@ -49,8 +55,16 @@ def view(answers: Answers, name: str) -> Answers:
 
 
 def panel(suspect: str, controls) -> list[str]:
-    """The controls a suspect is judged against: all of them but its siblings."""
-    return [c for c in controls if c not in SIBLINGS.get(suspect, ())]
+    """A suspect's detection panel: every control but its siblings (students of the suspect's
+    own source model, e.g. student-gemma-t1 for student-gemma), so the matched control student
+    is never judged against a copy of itself."""
+    own = TAUGHT_BY.get(suspect)
+    return [c for c in controls if own is None or TAUGHT_BY.get(c) != own]
+
+
+def independent_of_candidates(model: str) -> bool:
+    """Neither an attribution candidate nor a student of one (the product's attribution panel)."""
+    return model not in CANDIDATES and TAUGHT_BY.get(model) not in CANDIDATES
 
 
 def _verdicts(answers: Answers, teacher: str, suspects, controls) -> dict[str, dict]:
@@ -74,9 +88,15 @@ def _verdicts(answers: Answers, teacher: str, suspects, controls) -> dict[str, d
 def _attribution(answers: Answers, suspects, controls) -> dict[str, dict]:
     out = {}
     for s in suspects:
-        others = [m for m in (*panel(s, controls), *suspects) if m not in (s, *CANDIDATES)]
+        others = [m for m in (*controls, *suspects) if m != s and independent_of_candidates(m)]
         a = attribute(answers, s, list(CANDIDATES), others)
-        out[s] = {"teacher": a.teacher, "p": a.p_values, "versus": a.versus, "panel": others}
+        out[s] = {
+            "teacher": a.teacher,
+            "p": a.p_values,
+            "versus": a.versus,
+            "panel": others,
+            "notes": a.notes,
+        }
     return out
 
 
@@ -160,7 +180,8 @@ def markdown(evaluation: dict) -> str:
             "|---|---|---|---|---|---|---|",
         ]
         for s, v in ev["verdicts"].items():
-            att = ev["attribution"][s]["teacher"] or "no single teacher"
+            a = ev["attribution"][s]
+            att = a["teacher"] or ("no single teacher" if a["p"] else "; ".join(a["notes"]))
             lines.append(
                 f"| {s} | {v['outcome']} | {v['p']:.2g} | {v['t']:.2f} | {v['effect']:.3f} "
                 f"| {v['n_controls']} | {att} |"

@@ -7,7 +7,7 @@ Roles (see docs/lab.md for why this panel):
 - controls: the two other local models and five more control students trained the same way on
   answers nobody took from the teacher (smollm2 greedy, smollm2 sampled at T=1, human-written,
   gemma3-270m sampled at T=1, a second human-written answer set); the gemma T=1 student stays
-  out of `student-gemma`'s panel (its sibling, see `evaluate.SIBLINGS`).
+  out of `student-gemma`'s panel (its sibling, see `evaluate.panel`).
 
 Every step is resumable: stored answers are not asked again, finished students are not trained
 again, live student servers are reused.
