@@ -247,6 +247,8 @@ def test_committed_lab_corpus_verdicts():
 
 def _check_attribution_not_tested(att):
     """Runs A-B: four controls independent of both candidates, so no attribution p-value."""
+    from harness.lab.evaluate import attributed_to
+
     for s in ("student-teacher", "student-gemma"):
         a = att[s]
         assert a["panel"] == [
@@ -255,7 +257,8 @@ def _check_attribution_not_tested(att):
             "student-smollm-t1",
             "student-human",
         ]
-        assert a["teacher"] is None and a["p"] == {} and "needs >= 5 controls" in a["notes"][0], a
+        assert a["teacher"] is None and a["p"] == {}, a
+        assert attributed_to(a) == "not tested: needs >= 5 controls", a
 
 
 def test_committed_lab_corpus_run_b_verdicts():

@@ -90,13 +90,15 @@ def _lab_dir(args) -> Path:
 
 
 def _print(evaluation: dict) -> None:
+    from harness.lab.evaluate import attributed_to
+
     for view, ev in evaluation.items():
         print(f"{view}: {ev['n_prompts']} probes")
         for s, v in ev["verdicts"].items():
-            att = ev["attribution"][s]["teacher"]
+            att = attributed_to(ev["attribution"][s])
             print(
                 f"  {s:<20} {v['outcome']:<14} p = {v['p']:.3g}  t = {v['t']:.2f}  "
-                f"controls = {v['n_controls']}  attributed to: {att or 'no single teacher'}"
+                f"controls = {v['n_controls']}  attributed to: {att}"
             )
 
 

@@ -169,6 +169,15 @@ def export_corpus(run_dir: Path, out: Path) -> int:
     return write_records(out, records)
 
 
+def attributed_to(attribution: dict) -> str:
+    """The named teacher, "no single teacher", or why attribution was not tested."""
+    if attribution["teacher"]:
+        return attribution["teacher"]
+    if attribution["p"]:
+        return "no single teacher"
+    return "not tested: " + "; ".join(attribution["notes"])
+
+
 def markdown(evaluation: dict) -> str:
     """The tables docs/lab.md shows: verdicts, attribution and p versus number of probes."""
     lines = []
@@ -180,8 +189,7 @@ def markdown(evaluation: dict) -> str:
             "|---|---|---|---|---|---|---|",
         ]
         for s, v in ev["verdicts"].items():
-            a = ev["attribution"][s]
-            att = a["teacher"] or ("no single teacher" if a["p"] else "; ".join(a["notes"]))
+            att = attributed_to(ev["attribution"][s])
             lines.append(
                 f"| {s} | {v['outcome']} | {v['p']:.2g} | {v['t']:.2f} | {v['effect']:.3f} "
                 f"| {v['n_controls']} | {att} |"
