@@ -31,6 +31,7 @@ CORPUS_G = LAB_DATA / "answers-n1000-e2-l12-c7.jsonl.gz"
 # run G's seed check: its two suspects re-trained with seed 1, the same seed-0 panel
 CORPUS_G1 = LAB_DATA / "answers-n1000-e2-l12-ss1-c7.jsonl.gz"
 CORPUS_G2 = LAB_DATA / "answers-n1000-e2-l12-ss2-c7.jsonl.gz"  # a third draw, seed 2
+CORPUS_G3 = LAB_DATA / "answers-n1000-e2-l12-ss3-c7.jsonl.gz"  # seeds 3-4: pre-registered
 
 
 def _words(text: str) -> set[str]:
@@ -460,6 +461,19 @@ def _check_run_g_draw(
     assert result["plain"]["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
 
 
+def _check_same_panel_as_run_g(corpus):
+    """A `--suspect-seed` draw: the teacher and the panel answered exactly as in run G, only
+    the two suspects differ."""
+    from harness.corpus import load_answers
+
+    seed0, redraw = load_answers(CORPUS_G), load_answers(corpus)
+    assert redraw.models == seed0.models
+    for m in seed0.models:
+        assert (seed0.texts[m] == redraw.texts[m]) == (
+            m not in ("student-teacher", "student-gemma")
+        )
+
+
 def test_committed_lab_corpus_run_g_verdicts():
     """Run G (1,000 prompts, 2 epochs, 12 blocks; pre-registered), detector v4: the distilled
     student is flagged in both views but at p < 0.01 only behind the persona (plain p = 0.015,
@@ -475,11 +489,7 @@ def test_committed_lab_corpus_run_g_seed_1_verdicts():
     flagged at p < 0.01 in both views (plain 0.0057, persona 0.0012), still no single teacher
     (qwen ahead of gemma3-270m at p = 0.33 / 0.050); the control student is not flagged (0.97 /
     0.96) and never attributed to the teacher."""
-    from harness.corpus import load_answers
-
-    seed0, seed1 = load_answers(CORPUS_G), load_answers(CORPUS_G1)
-    for m in seed0.models:  # the panel and the teacher answered exactly as in run G
-        assert (seed0.texts[m] == seed1.texts[m]) == (m not in ("student-teacher", "student-gemma"))
+    _check_same_panel_as_run_g(CORPUS_G1)
     _check_run_g_draw(CORPUS_G1, plain_p=(0, 0.01), persona_p=(0, 0.01), qwen_p_max=0.01)
 
 
@@ -488,4 +498,15 @@ def test_committed_lab_corpus_run_g_seed_2_verdicts():
     in both views, at p < 0.01 only behind the persona (plain 0.015, persona 0.0032); attributed
     to the teacher behind the persona (qwen 0.0044, ahead of gemma3-270m at p = 0.043), no
     single teacher plain; the control student not flagged (0.98 / 0.95)."""
+    _check_same_panel_as_run_g(CORPUS_G2)
     _check_run_g_draw(CORPUS_G2, plain_p=(0.01, 0.05), persona_p=(0, 0.01), named=("persona",))
+
+
+def test_committed_lab_corpus_run_g_seed_3_verdicts():
+    """Seed 3 of run G's suspects (pre-registered with the product's attribution panel before
+    it was trained; same panel): flagged at p < 0.01 in both views (plain 0.0039, persona
+    0.0021); no single teacher (close to both candidates: qwen 0.0054 / 0.0032, gemma3-270m
+    0.0076 / 0.0087); the control student not flagged (0.98 / 0.96), plain attributed to its own
+    teacher."""
+    _check_same_panel_as_run_g(CORPUS_G3)
+    _check_run_g_draw(CORPUS_G3, plain_p=(0, 0.01), persona_p=(0, 0.01), qwen_p_max=0.01)
