@@ -32,6 +32,7 @@ CORPUS_G = LAB_DATA / "answers-n1000-e2-l12-c7.jsonl.gz"
 CORPUS_G1 = LAB_DATA / "answers-n1000-e2-l12-ss1-c7.jsonl.gz"
 CORPUS_G2 = LAB_DATA / "answers-n1000-e2-l12-ss2-c7.jsonl.gz"  # a third draw, seed 2
 CORPUS_G3 = LAB_DATA / "answers-n1000-e2-l12-ss3-c7.jsonl.gz"  # seeds 3-4: pre-registered
+CORPUS_G4 = LAB_DATA / "answers-n1000-e2-l12-ss4-c7.jsonl.gz"
 
 
 def _words(text: str) -> set[str]:
@@ -510,3 +511,14 @@ def test_committed_lab_corpus_run_g_seed_3_verdicts():
     teacher."""
     _check_same_panel_as_run_g(CORPUS_G3)
     _check_run_g_draw(CORPUS_G3, plain_p=(0, 0.01), persona_p=(0, 0.01), qwen_p_max=0.01)
+
+
+def test_committed_lab_corpus_run_g_seed_4_verdicts():
+    """Seed 4 (pre-registered with seed 3): flagged at p < 0.01 in both views (plain 0.0069,
+    persona 0.0012); plain attributed to the teacher (qwen 0.010, ahead of gemma3-270m at
+    p = 0.043), behind the persona no single teacher; the control student not flagged (0.97 /
+    0.96)."""
+    _check_same_panel_as_run_g(CORPUS_G4)
+    _check_run_g_draw(
+        CORPUS_G4, plain_p=(0, 0.01), persona_p=(0, 0.01), qwen_p_max=0.05, named=("plain",)
+    )
