@@ -522,3 +522,25 @@ def test_committed_lab_corpus_run_g_seed_4_verdicts():
     _check_run_g_draw(
         CORPUS_G4, plain_p=(0, 0.01), persona_p=(0, 0.01), qwen_p_max=0.05, named=("plain",)
     )
+
+
+def test_lab_evaluate_json_is_the_evaluation(capsys):
+    """`fingerprint lab evaluate CORPUS --json` prints strict JSON with the same verdicts as
+    `evaluate_answers`, for CI jobs that re-check a committed corpus."""
+    import json
+
+    from harness.cli import main
+
+    assert main(["lab", "evaluate", str(CORPUS_G4), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    expected = _evaluate(CORPUS_G4)
+    for view in ("plain", "persona"):
+        for s in ("student-teacher", "student-gemma"):
+            assert printed[view]["verdicts"][s]["p"] == pytest.approx(
+                expected[view]["verdicts"][s]["p"]
+            )
+            assert (
+                printed[view]["attribution"][s]["teacher"]
+                == (expected[view]["attribution"][s]["teacher"])
+            )
+    assert printed["plain"]["attribution"]["student-teacher"]["teacher"] == "qwen2.5-coder-0.5b"

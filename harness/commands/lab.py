@@ -77,6 +77,7 @@ def register(subparsers) -> None:
     c.set_defaults(func=_collect)
     e = sub.add_parser("evaluate", help="verdicts of a lab answers corpus (.jsonl[.gz])")
     e.add_argument("corpus")
+    e.add_argument("--json", action="store_true", help="print the evaluation as JSON")
     e.set_defaults(func=_evaluate)
     s = sub.add_parser("stop", help="stop the student servers the lab started")
     s.add_argument("--lab-dir")
@@ -172,7 +173,13 @@ def _evaluate(args) -> int:
     from harness.corpus import load_answers
     from harness.lab.evaluate import evaluate_answers
 
-    _print(evaluate_answers(load_answers(args.corpus)))
+    evaluation = evaluate_answers(load_answers(args.corpus))
+    if args.json:
+        from harness.jsonable import json_ready
+
+        print(json.dumps(json_ready(evaluation), indent=2, allow_nan=False))
+    else:
+        _print(evaluation)
     return 0
 
 
