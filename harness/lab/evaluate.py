@@ -16,27 +16,15 @@ from pathlib import Path
 
 from harness.answers import Answers
 from harness.detector import attribute, detect
+from harness.lab.experiment import TEACHER, LabConfig
 
-TEACHER = "qwen2.5-coder-0.5b"
-SUSPECTS = ("student-teacher", "student-gemma")
-CONTROLS = (
-    "smollm2-135m",
-    "gemma3-270m",
-    "student-smollm",
-    "student-smollm-t1",
-    "student-human",
-    # added for run C (docs/lab.md); runs A and B were scored without them
-    "student-gemma-t1",
-    "student-human-alt",
-)
+# The lab's roles, from the documented experiment's sources (one place: `LabConfig`). Controls
+# are in the order they were added; runs A and B hold only the first five.
+_LAB = LabConfig()
+SUSPECTS = _LAB.suspects
+CONTROLS = _LAB.controls
 # The local model whose answers each student was trained on (students of human text: none).
-TAUGHT_BY = {
-    "student-teacher": TEACHER,
-    "student-gemma": "gemma3-270m",
-    "student-gemma-t1": "gemma3-270m",
-    "student-smollm": "smollm2-135m",
-    "student-smollm-t1": "smollm2-135m",
-}
+TAUGHT_BY = {s.name: s.model for s in _LAB.sources if s.model}
 # Attribution asks "which of these local models taught it?". Its panel follows the product's
 # rule (harness.bench_attribution): only models independent of every candidate, i.e. neither a
 # candidate nor a student of one, so no candidate's student calibrates the candidate contrast.
