@@ -33,6 +33,7 @@ CORPUS_G1 = LAB_DATA / "answers-n1000-e2-l12-ss1-c7.jsonl.gz"
 CORPUS_G2 = LAB_DATA / "answers-n1000-e2-l12-ss2-c7.jsonl.gz"  # a third draw, seed 2
 CORPUS_G3 = LAB_DATA / "answers-n1000-e2-l12-ss3-c7.jsonl.gz"  # seeds 3-4: pre-registered
 CORPUS_G4 = LAB_DATA / "answers-n1000-e2-l12-ss4-c7.jsonl.gz"
+CORPUS_G5 = LAB_DATA / "answers-n1000-e2-l12-ss5-c7.jsonl.gz"  # seeds 5-6: pre-registered
 
 
 def _words(text: str) -> set[str]:
@@ -522,6 +523,15 @@ def test_committed_lab_corpus_run_g_seed_4_verdicts():
     _check_run_g_draw(
         CORPUS_G4, plain_p=(0, 0.01), persona_p=(0, 0.01), qwen_p_max=0.05, named=("plain",)
     )
+
+
+def test_committed_lab_corpus_run_g_seed_5_verdicts():
+    """Seed 5 (pre-registered with seed 6): flagged in both views, at p < 0.01 behind the
+    persona only (plain 0.019, persona 0.0099); no single teacher (plain, gemma3-270m is
+    nominally ahead: qwen 0.023, gemma3-270m 0.014); the control student not flagged (0.95 /
+    0.96)."""
+    _check_same_panel_as_run_g(CORPUS_G5)
+    _check_run_g_draw(CORPUS_G5, plain_p=(0.01, 0.05), persona_p=(0, 0.01))
 
 
 def test_lab_evaluate_json_is_the_evaluation(capsys):
