@@ -34,6 +34,7 @@ CORPUS_G2 = LAB_DATA / "answers-n1000-e2-l12-ss2-c7.jsonl.gz"  # a third draw, s
 CORPUS_G3 = LAB_DATA / "answers-n1000-e2-l12-ss3-c7.jsonl.gz"  # seeds 3-4: pre-registered
 CORPUS_G4 = LAB_DATA / "answers-n1000-e2-l12-ss4-c7.jsonl.gz"
 CORPUS_G5 = LAB_DATA / "answers-n1000-e2-l12-ss5-c7.jsonl.gz"  # seeds 5-6: pre-registered
+CORPUS_G6 = LAB_DATA / "answers-n1000-e2-l12-ss6-c7.jsonl.gz"
 
 
 def _words(text: str) -> set[str]:
@@ -532,6 +533,13 @@ def test_committed_lab_corpus_run_g_seed_5_verdicts():
     0.96)."""
     _check_same_panel_as_run_g(CORPUS_G5)
     _check_run_g_draw(CORPUS_G5, plain_p=(0.01, 0.05), persona_p=(0, 0.01))
+
+
+def test_committed_lab_corpus_run_g_seed_6_verdicts():
+    """Seed 6: flagged in both views, at p < 0.01 behind the persona only (plain 0.015, persona
+    0.0097); no single teacher; the control student not flagged (0.96 / 0.96)."""
+    _check_same_panel_as_run_g(CORPUS_G6)
+    _check_run_g_draw(CORPUS_G6, plain_p=(0.01, 0.05), persona_p=(0, 0.01))
 
 
 def test_lab_evaluate_json_is_the_evaluation(capsys):
