@@ -562,3 +562,34 @@ def test_lab_evaluate_json_is_the_evaluation(capsys):
                 == (expected[view]["attribution"][s]["teacher"])
             )
     assert printed["plain"]["attribution"]["student-teacher"]["teacher"] == "qwen2.5-coder-0.5b"
+
+
+def test_lab_evaluate_refuses_a_corpus_it_cannot_score(tmp_path, capsys):
+    """A corpus without the lab's teacher or suspects, or without 3 probes they all answered,
+    is one clear error line (exit 2), never a silent empty evaluation."""
+    import gzip
+    import json
+
+    from harness.cli import main
+
+    with gzip.open(CORPUS_C, "rt") as f:
+        rows = [json.loads(line) for line in f]
+    no_suspect = tmp_path / "no-suspect.jsonl.gz"
+    with gzip.open(no_suspect, "wt") as f:
+        f.writelines(json.dumps(r) + "\n" for r in rows if r["model"] != "student-gemma")
+    assert main(["lab", "evaluate", str(no_suspect)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1, (out, err)
+    assert "not a lab corpus: no answers from student-gemma" in err
+    # Every model present, but the suspect answered only two probes.
+    keep = {r["prompt_id"] for r in rows[:2]}
+    sparse = tmp_path / "sparse.jsonl.gz"
+    with gzip.open(sparse, "wt") as f:
+        f.writelines(
+            json.dumps(r) + "\n"
+            for r in rows
+            if r["model"] != "student-gemma" or r["prompt_id"] in keep
+        )
+    assert main(["lab", "evaluate", str(sparse)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "no view has 3 probes answered by all of" in err, (out, err)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from harness.answers import Answers
 from harness.detector import attribute, detect
+from harness.errors import InputError
 from harness.lab.experiment import TEACHER, LabConfig
 
 # The lab's roles, from the documented experiment's sources (one place: `LabConfig`). Controls
@@ -99,6 +100,12 @@ def evaluate_answers(
 
     `controls` defaults to every lab control the answers hold (runs A and B: the first five).
     """
+    missing = [m for m in (teacher, *suspects) if m not in answers.models]
+    if missing:
+        raise InputError(
+            f"not a lab corpus: no answers from {', '.join(missing)} (a lab corpus holds the "
+            f"teacher {teacher}, the suspects {', '.join(suspects)} and the controls)"
+        )
     if controls is None:
         controls = [c for c in CONTROLS if c in answers.models]
     models = [teacher, *suspects, *controls]
@@ -121,6 +128,10 @@ def evaluate_answers(
             "attribution": _attribution(a, suspects, controls),
             "curve": curve,
         }
+    if not result:
+        raise InputError(
+            f"no view has 3 probes answered by all of {', '.join(models)}: nothing to score"
+        )
     return result
 
 
