@@ -36,6 +36,15 @@ CORPUS_G4 = LAB_DATA / "answers-n1000-e2-l12-ss4-c7.jsonl.gz"
 CORPUS_G5 = LAB_DATA / "answers-n1000-e2-l12-ss5-c7.jsonl.gz"  # seeds 5-6: pre-registered
 CORPUS_G6 = LAB_DATA / "answers-n1000-e2-l12-ss6-c7.jsonl.gz"
 
+# Neither a candidate (qwen, gemma3-270m) nor a student of one: the attribution panel.
+INDEPENDENT = [
+    "smollm2-135m",
+    "student-smollm",
+    "student-smollm-t1",
+    "student-human",
+    "student-human-alt",
+]
+
 
 def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z]+", text.lower()))
@@ -255,12 +264,7 @@ def _check_attribution_not_tested(att):
 
     for s in ("student-teacher", "student-gemma"):
         a = att[s]
-        assert a["panel"] == [
-            "smollm2-135m",
-            "student-smollm",
-            "student-smollm-t1",
-            "student-human",
-        ]
+        assert a["panel"] == INDEPENDENT[:4]  # no student-human-alt before run C
         assert a["teacher"] is None and a["p"] == {}, a
         assert attributed_to(a) == "not tested: needs >= 5 controls", a
 
@@ -304,16 +308,6 @@ def _check_seven_control_runs(result, gemma_p_min):
         for s in ("student-teacher", "student-gemma"):
             assert att[s]["panel"] == INDEPENDENT, (view, s, att[s]["panel"])
         assert att["student-gemma"]["teacher"] != "qwen2.5-coder-0.5b", (view, att)
-
-
-# Neither a candidate (qwen, gemma3-270m) nor a student of one: the attribution panel.
-INDEPENDENT = [
-    "smollm2-135m",
-    "student-smollm",
-    "student-smollm-t1",
-    "student-human",
-    "student-human-alt",
-]
 
 
 def test_committed_lab_corpus_run_c_verdicts():
@@ -481,65 +475,39 @@ def test_committed_lab_corpus_run_g_verdicts():
     """Run G (1,000 prompts, 2 epochs, 12 blocks; pre-registered), detector v4: the distilled
     student is flagged in both views but at p < 0.01 only behind the persona (plain p = 0.015,
     persona 0.0021); attribution names no single teacher for it in either view (it is
-    significantly close to both candidates: qwen 0.017 / 0.0027, gemma3-270m 0.028 / 0.0092). The matched control student is not flagged (0.99 / 0.94)
-    and is never attributed to the teacher (plain: to its own teacher gemma3-270m)."""
+    significantly close to both candidates: qwen 0.017 / 0.0027, gemma3-270m 0.028 / 0.0092).
+    The matched control student is not flagged (0.99 / 0.94) and is never attributed to the
+    teacher (plain: to its own teacher gemma3-270m)."""
     _check_run_g_draw(CORPUS_G, plain_p=(0.01, 0.05), persona_p=(0, 0.01))
 
 
-def test_committed_lab_corpus_run_g_seed_1_verdicts():
-    """Run G's pre-registered seed check (`--suspect-seed 1`: both suspects re-trained with
-    seed 1, judged against the same seed-0 panel), detector v4: the distilled student is
-    flagged at p < 0.01 in both views (plain 0.0057, persona 0.0012), still no single teacher
-    (qwen ahead of gemma3-270m at p = 0.33 / 0.050); the control student is not flagged (0.97 /
-    0.96) and never attributed to the teacher."""
-    _check_same_panel_as_run_g(CORPUS_G1)
-    _check_run_g_draw(CORPUS_G1, plain_p=(0, 0.01), persona_p=(0, 0.01), qwen_p_max=0.01)
+# Run G's re-draws (`--suspect-seed S`: both suspects re-trained, judged against the same seed-0
+# panel), detector v4, product's attribution panel. Seed 1 was the pre-registered seed check,
+# seed 2 was added after seeing seeds 0-1, seeds 3-4 and 5-6 were each pre-registered. Measured
+# (plain / persona): distilled student p, then attribution; the control student was never
+# flagged (0.95-0.98) and, plain, always attributed to its own teacher gemma3-270m.
+RUN_G_REDRAWS = [
+    # seed 1: 0.0057 / 0.0012; no single teacher (qwen ahead of gemma3-270m at 0.33 / 0.050)
+    pytest.param(CORPUS_G1, (0, 0.01), (0, 0.01), 0.01, (), id="seed1"),
+    # seed 2: 0.015 / 0.0032; persona named (qwen 0.0044, ahead at 0.043)
+    pytest.param(CORPUS_G2, (0.01, 0.05), (0, 0.01), 0.05, ("persona",), id="seed2"),
+    # seed 3: 0.0039 / 0.0021; no single teacher (qwen 0.0054 / 0.0032, gemma 0.0076 / 0.0087)
+    pytest.param(CORPUS_G3, (0, 0.01), (0, 0.01), 0.01, (), id="seed3"),
+    # seed 4: 0.0069 / 0.0012; plain named (qwen 0.010, ahead at 0.043)
+    pytest.param(CORPUS_G4, (0, 0.01), (0, 0.01), 0.05, ("plain",), id="seed4"),
+    # seed 5: 0.019 / 0.0099; no single teacher (plain: gemma nominally ahead, 0.014 vs 0.023)
+    pytest.param(CORPUS_G5, (0.01, 0.05), (0, 0.01), 0.05, (), id="seed5"),
+    # seed 6: 0.015 / 0.0097; no single teacher
+    pytest.param(CORPUS_G6, (0.01, 0.05), (0, 0.01), 0.05, (), id="seed6"),
+]
 
 
-def test_committed_lab_corpus_run_g_seed_2_verdicts():
-    """A third draw of run G's suspects (seed 2, added after seeds 0 and 1, same panel): flagged
-    in both views, at p < 0.01 only behind the persona (plain 0.015, persona 0.0032); attributed
-    to the teacher behind the persona (qwen 0.0044, ahead of gemma3-270m at p = 0.043), no
-    single teacher plain; the control student not flagged (0.98 / 0.95)."""
-    _check_same_panel_as_run_g(CORPUS_G2)
-    _check_run_g_draw(CORPUS_G2, plain_p=(0.01, 0.05), persona_p=(0, 0.01), named=("persona",))
-
-
-def test_committed_lab_corpus_run_g_seed_3_verdicts():
-    """Seed 3 of run G's suspects (pre-registered with the product's attribution panel before
-    it was trained; same panel): flagged at p < 0.01 in both views (plain 0.0039, persona
-    0.0021); no single teacher (close to both candidates: qwen 0.0054 / 0.0032, gemma3-270m
-    0.0076 / 0.0087); the control student not flagged (0.98 / 0.96), plain attributed to its own
-    teacher."""
-    _check_same_panel_as_run_g(CORPUS_G3)
-    _check_run_g_draw(CORPUS_G3, plain_p=(0, 0.01), persona_p=(0, 0.01), qwen_p_max=0.01)
-
-
-def test_committed_lab_corpus_run_g_seed_4_verdicts():
-    """Seed 4 (pre-registered with seed 3): flagged at p < 0.01 in both views (plain 0.0069,
-    persona 0.0012); plain attributed to the teacher (qwen 0.010, ahead of gemma3-270m at
-    p = 0.043), behind the persona no single teacher; the control student not flagged (0.97 /
-    0.96)."""
-    _check_same_panel_as_run_g(CORPUS_G4)
-    _check_run_g_draw(
-        CORPUS_G4, plain_p=(0, 0.01), persona_p=(0, 0.01), qwen_p_max=0.05, named=("plain",)
-    )
-
-
-def test_committed_lab_corpus_run_g_seed_5_verdicts():
-    """Seed 5 (pre-registered with seed 6): flagged in both views, at p < 0.01 behind the
-    persona only (plain 0.019, persona 0.0099); no single teacher (plain, gemma3-270m is
-    nominally ahead: qwen 0.023, gemma3-270m 0.014); the control student not flagged (0.95 /
-    0.96)."""
-    _check_same_panel_as_run_g(CORPUS_G5)
-    _check_run_g_draw(CORPUS_G5, plain_p=(0.01, 0.05), persona_p=(0, 0.01))
-
-
-def test_committed_lab_corpus_run_g_seed_6_verdicts():
-    """Seed 6: flagged in both views, at p < 0.01 behind the persona only (plain 0.015, persona
-    0.0097); no single teacher; the control student not flagged (0.96 / 0.96)."""
-    _check_same_panel_as_run_g(CORPUS_G6)
-    _check_run_g_draw(CORPUS_G6, plain_p=(0.01, 0.05), persona_p=(0, 0.01))
+@pytest.mark.parametrize("corpus, plain_p, persona_p, qwen_p_max, named", RUN_G_REDRAWS)
+def test_committed_lab_corpus_run_g_redraw_verdicts(corpus, plain_p, persona_p, qwen_p_max, named):
+    """Each re-draw of run G's suspects: the teacher and the panel answered exactly as in run
+    G, and the verdicts are the measured ones (RUN_G_REDRAWS)."""
+    _check_same_panel_as_run_g(corpus)
+    _check_run_g_draw(corpus, plain_p, persona_p, qwen_p_max=qwen_p_max, named=named)
 
 
 def test_lab_evaluate_json_is_the_evaluation(capsys):
