@@ -62,6 +62,11 @@ def register(subparsers) -> None:
         help="probe selection (default core, 95 probes; full: all 295)",
     )
     r.add_argument("--probe-limit", type=int, help="only the first N probes per run (smoke)")
+    r.add_argument(
+        "--control-corpus",
+        help="answer corpus (directory with responses.jsonl.gz, or the file) holding the four "
+        "open instruction models whose students join the panel (run H, docs/lab.md)",
+    )
     r.add_argument("--export-corpus", help="also write every answer to this .jsonl.gz corpus")
     r.add_argument("--json", action="store_true", help="print the report as JSON")
     r.set_defaults(func=_run)
@@ -154,6 +159,7 @@ def _run(args) -> int:
         train_jobs=args.train_jobs,
         selection=args.selection,
         probe_limit=args.probe_limit,
+        control_corpus=_control_corpus(args.control_corpus),
     )
     report = lab.run_lab(cfg)
     if args.export_corpus:
@@ -167,6 +173,19 @@ def _run(args) -> int:
         _print(report["evaluation"])
         print(f"report: {cfg.lab_dir / lab.report_name(cfg)}")
     return 0
+
+
+def _control_corpus(path: str | None) -> Path | None:
+    """The control corpus, checked before anything starts: it must hold every corpus model."""
+    if path is None:
+        return None
+    from harness.lab.data import corpus_pairs
+    from harness.lab.experiment import CORPUS_CONTROLS
+
+    for s in CORPUS_CONTROLS:
+        if not corpus_pairs(Path(path), s.corpus):
+            raise InputError(f"{path}: no usable answers from {s.corpus}")
+    return Path(path)
 
 
 def _evaluate(args) -> int:

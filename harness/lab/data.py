@@ -3,7 +3,8 @@
 The answers go through the project's own runner (`plan` / `execute`) into an ordinary SQLite
 `Store`, so collection is resumable (answers already stored are never asked again), seeded, and
 inspectable with the same tools as any run. The human source needs no endpoint: its answers are
-the ones written in `prompts.py`.
+the ones written in `prompts.py`. A corpus source needs none either: its answers are one model's
+in an external answer corpus (`LabConfig.control_corpus`), to that corpus's own prompts.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from types import MappingProxyType
 
 from harness.config import EndpointSpec
 from harness.endpoints import make_endpoint
+from harness.errors import InputError
 from harness.lab.prompts import LabPrompt, lab_prompts
 from harness.probes import Message, Probe, Sampling
 from harness.runner import execute, plan
@@ -26,12 +28,14 @@ HUMAN_ALT = "human-alt"  # the second human-written answer set (`LabPrompt.alt`)
 
 @dataclass(frozen=True)
 class Source:
-    """Who answers the lab prompts for one student: a local model (and how it is sampled)."""
+    """Who answers the lab prompts for one student: a local model (and how it is sampled), a
+    human answer set, or one model of an external answer corpus."""
 
     name: str  # store endpoint name, also the student's data name
-    model: str  # local model name (harness.local catalogue); "" for a human source
+    model: str  # local model name (harness.local catalogue); "" for a human or corpus source
     temperature: float = 0.0
-    human: str = HUMAN  # which human answer set, when model == ""
+    human: str = HUMAN  # which human answer set, when model == "" and corpus == ""
+    corpus: str = ""  # a model of the external answer corpus (its prompts, not the lab's)
 
 
 def probes_for(prompts: list[LabPrompt], source: Source, max_tokens: int) -> list[Probe]:
@@ -97,14 +101,42 @@ def collect(
     return stats.to_dict() if stats else {}
 
 
-def training_pairs(
-    store_path: Path, source: Source, n_prompts: int | None = None
+def corpus_pairs(
+    corpus: Path, model: str, n_prompts: int | None = None
 ) -> list[tuple[str, str, bool]]:
-    """(prompt, answer, complete) for one source, in lab-prompt order.
+    """(prompt, answer, True) for one model of an answer corpus, in prompt-id order.
+
+    Empty answers are skipped. Long answers are cut by the trainer at `max_answer_tokens`, which
+    then appends no end-of-turn token (`train.encode`), as for a local model cut at max_tokens.
+    """
+    from harness.bench import corpus_file
+    from harness.corpus import load_answers
+
+    answers = load_answers(corpus if corpus.is_file() else corpus_file(corpus), models=[model])
+    if model not in answers.models:
+        raise InputError(f"{corpus}: no answers from {model} (needed for a control student)")
+    texts = answers.texts[model]
+    pairs = [
+        (answers.prompts.get(pid, ""), texts[pid][0].strip(), True)
+        for pid in sorted(texts)
+        if answers.prompts.get(pid) and texts[pid] and texts[pid][0].strip()
+    ]
+    return pairs[:n_prompts]
+
+
+def training_pairs(
+    store_path: Path, source: Source, n_prompts: int | None = None, corpus: Path | None = None
+) -> list[tuple[str, str, bool]]:
+    """(prompt, answer, complete) for one source, in lab-prompt order (corpus sources: in the
+    corpus's prompt order, from `corpus`).
 
     `complete` is False when the model stopped at max_tokens: such an answer is cut, so the
     student must not learn to end there (no end-of-turn token is appended for it).
     """
+    if source.corpus:
+        if corpus is None:
+            raise InputError(f"{source.name} is trained on a corpus: no control corpus given")
+        return corpus_pairs(corpus, source.corpus, n_prompts)
     prompts = lab_prompts()[:n_prompts]
     if source.name == HUMAN:
         return [(p.text, p.human, True) for p in prompts]
@@ -119,12 +151,15 @@ def training_pairs(
 
 
 def describe_n(
-    store_path: Path, sources: list[Source], n_prompts: int | None = None
+    store_path: Path,
+    sources: list[Source],
+    n_prompts: int | None = None,
+    corpus: Path | None = None,
 ) -> dict[str, dict]:
     """Size of each source's training data (answers, characters, how many cut at max_tokens)."""
     out = {}
     for s in sources:
-        pairs = training_pairs(store_path, s, n_prompts)
+        pairs = training_pairs(store_path, s, n_prompts, corpus)
         out[s.name] = {
             "answers": len(pairs),
             "chars": sum(len(a) for _, a, _ in pairs),

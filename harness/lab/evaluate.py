@@ -17,13 +17,14 @@ from pathlib import Path
 from harness.answers import Answers
 from harness.detector import attribute, detect
 from harness.errors import InputError
-from harness.lab.experiment import TEACHER, LabConfig
+from harness.lab.experiment import CORPUS_CONTROLS, LOCAL_CONTROLS, TEACHER, LabConfig
 
 # The lab's roles, from the documented experiment's sources (one place: `LabConfig`). Controls
-# are in the order they were added; runs A and B hold only the first five.
+# are in the order they were added; runs A and B hold only the first five, runs C-G the first
+# seven (no corpus controls).
 _LAB = LabConfig()
 SUSPECTS = _LAB.suspects
-CONTROLS = _LAB.controls
+CONTROLS = (*LOCAL_CONTROLS, *(s.name for s in (*_LAB.sources[2:], *CORPUS_CONTROLS)))
 # The local model whose answers each student was trained on (students of human text: none).
 TAUGHT_BY = {s.name: s.model for s in _LAB.sources if s.model}
 # Attribution asks "which of these local models taught it?". Its panel follows the product's

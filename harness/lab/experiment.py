@@ -27,6 +27,16 @@ DEFAULT_TRAIN = TrainConfig()
 
 TEACHER = "qwen2.5-coder-0.5b"
 LOCAL_CONTROLS = ("smollm2-135m", "gemma3-270m")
+# Run H (docs/lab.md): four more control students, taught by open-weight (Apache-2.0)
+# instruction models of an external answer corpus (the development corpus's AlpacaEval answers),
+# none of them tied to either attribution candidate. They exist only when a run is given that
+# corpus (`LabConfig.control_corpus`); runs A-G are unchanged without it.
+CORPUS_CONTROLS = (
+    Source("student-mistral", "", corpus="Mistral-7B-Instruct-v0.2"),
+    Source("student-mixtral", "", corpus="Mixtral-8x7B-Instruct-v0.1"),
+    Source("student-oasst", "", corpus="oasst-sft-pythia-12b"),
+    Source("student-falcon", "", corpus="falcon-40b-instruct"),
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,9 @@ class LabConfig:
     selection: str = "core"
     probe_limit: int | None = None  # only the first N probes per view (tiny configurations)
     port_base: int = 8091
+    # An answer corpus (directory with responses.jsonl.gz, or the file) holding the models of
+    # CORPUS_CONTROLS: adds their four students to the panel (run H).
+    control_corpus: Path | None = None
     sources: tuple[Source, ...] = field(
         default_factory=lambda: (
             Source("student-teacher", TEACHER),
@@ -68,16 +81,23 @@ class LabConfig:
     )
 
     @property
+    def students(self) -> tuple[Source, ...]:
+        """Every student this run trains: `sources`, plus the corpus controls when given one."""
+        return self.sources + (CORPUS_CONTROLS if self.control_corpus else ())
+
+    @property
     def suspects(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.sources[:2])
 
     @property
     def controls(self) -> tuple[str, ...]:
-        return (*LOCAL_CONTROLS, *(s.name for s in self.sources[2:]))
+        return (*LOCAL_CONTROLS, *(s.name for s in self.students[2:]))
 
 
 def _data_source(s: Source) -> Source:
     """The store endpoint name of a student's training data (one per model and temperature)."""
+    if s.corpus:
+        return s
     if not s.model:
         return Source(s.human, "", human=s.human)
     return Source(
@@ -145,10 +165,10 @@ def collect_data(cfg: LabConfig, *, log=print, timings: dict | None = None):
     t0 = time.perf_counter()
     store = cfg.lab_dir / "data.sqlite"
     log(f"collecting {cfg.n_prompts} answers per source")
-    sources = [_data_source(s) for s in cfg.sources]
+    sources = [_data_source(s) for s in cfg.students]
     data.collect(store, sources, servers, n_prompts=cfg.n_prompts, max_tokens=cfg.max_tokens)
     timings["collect_s"] = time.perf_counter() - t0
-    return servers, data.describe_n(store, sources, cfg.n_prompts)
+    return servers, data.describe_n(store, sources, cfg.n_prompts, cfg.control_corpus)
 
 
 def run_lab(cfg: LabConfig, *, log=print) -> dict:
@@ -164,18 +184,18 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
     models_dir = Path(servers[LOCAL_CONTROLS[0]].model_path).parent
     store = cfg.lab_dir / "data.sqlite"
 
-    tcfgs = {s.name: train_config(cfg, s.name) for s in cfg.sources}
-    outs = {s.name: cfg.lab_dir / "students" / student_dir(cfg, s.name) for s in cfg.sources}
+    tcfgs = {s.name: train_config(cfg, s.name) for s in cfg.students}
+    outs = {s.name: cfg.lab_dir / "students" / student_dir(cfg, s.name) for s in cfg.students}
     jobs = {}
-    for s in cfg.sources:
-        pairs = data.training_pairs(store, _data_source(s), cfg.n_prompts)
+    for s in cfg.students:
+        pairs = data.training_pairs(store, _data_source(s), cfg.n_prompts, cfg.control_corpus)
         log(f"{s.name}: {len(pairs)} training answers")
         jobs[s.name] = pairs
     t0 = time.perf_counter()
     training = _train_all(jobs, outs, models_dir, tcfgs, cfg.train_jobs, log)
     timings["train_s"] = time.perf_counter() - t0
     ggufs = {}
-    for s in cfg.sources:
+    for s in cfg.students:
         out = outs[s.name]
         gguf = out / f"{s.name}.gguf"
         if not gguf.exists():
@@ -302,4 +322,5 @@ FIRST_FIVE = (
 def report_name(cfg: LabConfig) -> str:
     """One report per recipe and probe selection, so no run overwrites another's report."""
     sel = "" if cfg.selection == "core" else f"-{cfg.selection}"
-    return f"report-{recipe_tag(cfg)}{sel}.json"
+    panel = "-corpus" if cfg.control_corpus else ""
+    return f"report-{recipe_tag(cfg)}{sel}{panel}.json"
