@@ -119,6 +119,34 @@ def load_answers(path: str | Path, models: Iterable[str] | None = None) -> Answe
     return answers_from_records(recs)
 
 
+def load_merged(paths: Iterable[str | Path]) -> Answers:
+    """Several corpora as one `Answers`, each model taken whole from the first file holding it.
+
+    For re-scoring with a panel grown later (docs/lab.md, run H: run G's corpora plus the new
+    control students'). A model in two files must have the same answers in both, otherwise the
+    files are not two parts of one experiment: that is refused, naming the model and files.
+    """
+    by_model: dict[str, tuple[Path, list[dict]]] = {}
+    for path in map(Path, paths):
+        mine: dict[str, list[dict]] = {}
+        for rec in iter_records(path):
+            mine.setdefault(rec["model"], []).append(rec)
+        for model, recs in mine.items():
+            if model not in by_model:
+                by_model[model] = (path, recs)
+                continue
+            first, kept = by_model[model]
+            if _answer_keys(kept) != _answer_keys(recs):
+                raise InputError(
+                    f"{model} answers differently in {first} and {path}: not parts of one run"
+                )
+    return answers_from_records(r for _, recs in by_model.values() for r in recs)
+
+
+def _answer_keys(recs: list[dict]) -> list[tuple[str, str]]:
+    return sorted((r["prompt_id"], r["response"]) for r in recs)
+
+
 def write_records(path: str | Path, records: Iterable[dict]) -> int:
     """Write records as JSON Lines (gzip when the name ends in .gz); returns the count."""
     path = Path(path)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from harness.corpus import iter_records, load_answers, record_family, write_records
+from harness.corpus import iter_records, load_answers, load_merged, record_family, write_records
 from harness.errors import InputError
 
 RECS = [
@@ -89,3 +89,25 @@ def test_byte_order_mark_and_crlf_are_read(tmp_path):
         with opener(tmp_path / name, "wb") as fh:
             fh.write(("\ufeff" + text).encode("utf-8"))
         assert [r["model"] for r in iter_records(tmp_path / name)] == ["a", "b", "a", "a"]
+
+
+def test_merged_corpora_take_each_model_once(tmp_path):
+    """A model in two corpora with the same answers counts once (no doubled samples); models
+    only in the later file are added; different answers for one model are refused by name."""
+
+    def rec(model, pid, text):
+        return {"model": model, "prompt_id": pid, "prompt": f"say {pid}", "response": text}
+
+    first, second, clash = tmp_path / "a.jsonl.gz", tmp_path / "b.jsonl", tmp_path / "c.jsonl"
+    write_records(first, [rec("ref", "p1", "one"), rec("ref", "p2", "two"), rec("s", "p1", "x")])
+    write_records(second, [rec("ref", "p2", "two"), rec("ref", "p1", "one"), rec("new", "p1", "n")])
+    write_records(clash, [rec("ref", "p1", "one"), rec("ref", "p2", "TWO")])
+    merged = load_merged([first, second])
+    assert merged.models == ["ref", "s", "new"]
+    assert merged.texts["ref"] == {"p1": ["one"], "p2": ["two"]}
+    assert merged.texts["new"] == {"p1": ["n"]} and merged.prompts["p1"] == "say p1"
+    assert load_merged([first]).texts == load_answers(first).texts
+    with pytest.raises(
+        InputError, match=r"ref answers differently in .*a\.jsonl\.gz and .*c\.jsonl"
+    ):
+        load_merged([first, clash])

@@ -385,25 +385,155 @@ def test_committed_lab_corpus_run_e_verdicts():
     assert persona["versus"]["gemma3-270m"] < 0.01, persona
 
 
+def _control_corpus(path: Path, n: int = 8, skip: str = "") -> Path:
+    """A small answer corpus holding the corpus controls' models (all but `skip`): the shape of
+    the development corpus, written here so the lab's corpus path runs without it."""
+    from harness.corpus import write_records
+    from harness.lab.experiment import CORPUS_CONTROLS
+
+    path.mkdir(parents=True, exist_ok=True)
+    records = [
+        {
+            "model": s.corpus,
+            "prompt_id": f"q{i:02d}",
+            "prompt": f"Name {i + 2} uses of a {['brick', 'rope', 'kettle'][i % 3]}.",
+            "response": "" if i == 1 else f"{s.corpus} says: {i + 2} uses, listed. " * (i + 1),
+        }
+        for s in CORPUS_CONTROLS
+        if s.corpus != skip
+        for i in reversed(range(n))
+    ]
+    write_records(path / "responses.jsonl.gz", records)
+    return path
+
+
+def test_corpus_controls_join_only_when_given_a_corpus(tmp_path):
+    """Without a control corpus runs A-G are unchanged (same controls, students, report names);
+    with one, the four corpus students are extra controls with the panel's recipe and the
+    report gets its own name, so no earlier report is overwritten."""
+    from harness.lab.evaluate import CONTROLS, independent_of_candidates, panel
+    from harness.lab.experiment import CORPUS_CONTROLS, LabConfig, report_name, student_dir
+
+    g = LabConfig(n_prompts=1000, epochs=2, train_layers=12)
+    h = LabConfig(n_prompts=1000, epochs=2, train_layers=12, control_corpus=tmp_path)
+    added = [s.name for s in CORPUS_CONTROLS]
+    assert len(g.controls) == 7 and h.controls == (*g.controls, *added)
+    assert h.suspects == g.suspects and h.students[: len(g.students)] == g.students
+    assert report_name(g) == "report-n1000-e2-l12.json"
+    assert report_name(h) == "report-n1000-e2-l12-corpus.json"
+    assert student_dir(h, "student-teacher") == student_dir(g, "student-teacher")
+    assert student_dir(h, "student-oasst") == "student-oasst-n1000-e2-l12"
+    assert list(CONTROLS) == list(h.controls)
+    for name in added:  # independent of both candidates, and nobody's sibling
+        assert independent_of_candidates(name)
+        assert all(name in panel(s, CONTROLS) for s in g.suspects)
+
+
+def test_corpus_pairs_read_one_model_in_prompt_order(tmp_path):
+    """A corpus source trains on its model's answers to the corpus's own prompts, in prompt-id
+    order, empty answers skipped; a model the corpus lacks is one error naming it."""
+    from harness.errors import InputError
+    from harness.lab.data import corpus_pairs, training_pairs
+    from harness.lab.experiment import CORPUS_CONTROLS
+
+    corpus = _control_corpus(tmp_path / "c", skip="falcon-40b-instruct")
+    src = CORPUS_CONTROLS[0]
+    pairs = corpus_pairs(corpus, src.corpus)
+    assert [p for p, _, _ in pairs] == [
+        f"Name {i + 2} uses of a {['brick', 'rope', 'kettle'][i % 3]}."
+        for i in (0, 2, 3, 4, 5, 6, 7)
+    ]
+    assert all(a.startswith(f"{src.corpus} says:") and done for _, a, done in pairs)
+    assert corpus_pairs(corpus / "responses.jsonl.gz", src.corpus, 3) == pairs[:3]
+    assert training_pairs(tmp_path / "unused.sqlite", src, 3, corpus) == pairs[:3]
+    assert not (tmp_path / "unused.sqlite").exists()
+    with pytest.raises(InputError, match="no answers from falcon-40b-instruct"):
+        corpus_pairs(corpus, "falcon-40b-instruct")
+    with pytest.raises(InputError, match="no control corpus given"):
+        training_pairs(tmp_path / "unused.sqlite", src, 3)
+
+
+@pytest.mark.parametrize("broken", ["missing-model", "no-directory"])
+def test_lab_refuses_a_control_corpus_it_cannot_use(broken, tmp_path, capsys):
+    """A control corpus without one of the four models, or no corpus at all, is one error line
+    before any server or training starts."""
+    from harness.cli import main
+
+    if broken == "missing-model":
+        corpus = _control_corpus(tmp_path / "c", skip="oasst-sft-pythia-12b")
+        expect = "no answers from oasst-sft-pythia-12b"
+    else:
+        corpus, expect = tmp_path / "nowhere", "no such directory"
+    lab = tmp_path / "lab"
+    args = ["lab", "run", "--prompts", "8", "--control-corpus", str(corpus)]
+    assert main([*args, "--lab-dir", str(lab)]) == 2
+    err = capsys.readouterr().err
+    assert expect in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not lab.exists()
+
+
+@pytest.mark.parametrize(
+    "flags, expect",
+    [
+        (["--export-models", "student-oasst"], "--export-models needs --export-corpus"),
+        (
+            ["--export-models", "student-teacher,student-nobody", "--export-corpus", "x.jsonl.gz"],
+            "--export-models: student-nobody not in this run",
+        ),
+    ],
+)
+def test_lab_refuses_export_models_it_cannot_export(flags, expect, tmp_path, capsys):
+    """Exporting a model the run does not hold would write an empty corpus after an hour of
+    training: refused in one line before anything starts."""
+    from harness.cli import main
+
+    lab = tmp_path / "lab"
+    assert main(["lab", "run", "--prompts", "8", *flags, "--lab-dir", str(lab)]) == 2
+    err = capsys.readouterr().err
+    assert expect in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not lab.exists()
+
+
 @pytest.mark.slow
 def test_lab_end_to_end_tiny(tmp_path):
-    """The whole lab on a tiny configuration: 8 prompts per source, 10 probes per run."""
+    """The whole lab on a tiny configuration: 8 prompts per source, 10 probes per run, with
+    the corpus controls (run H's path) taught by a small corpus written here."""
     pytest.importorskip("torch")
     pytest.importorskip("xllamacpp")
     from harness.lab import serve
     from harness.lab.experiment import LabConfig, run_lab
 
-    cfg = LabConfig(lab_dir=tmp_path, n_prompts=8, probe_limit=10, port_base=18191)
+    corpus = _control_corpus(tmp_path / "corpus")
+    lab = tmp_path / "lab"
+    cfg = LabConfig(
+        lab_dir=lab, n_prompts=8, probe_limit=10, port_base=18191, control_corpus=corpus
+    )
     try:
         report = run_lab(cfg)
     finally:
-        serve.stop(tmp_path)
-    assert set(report["training"]) == {s.name for s in cfg.sources}
+        serve.stop(lab)
+    assert set(report["training"]) == {s.name for s in cfg.students} and len(cfg.students) == 11
     for summary in report["training"].values():
         assert summary["steps"] == 1 and summary["loss_last"] is not None
+    assert report["training"]["student-oasst"]["pairs"] == 7  # one empty answer skipped
     ev = report["evaluation"]
-    assert ev["plain"]["verdicts"]["student-teacher"]["n_controls"] == 7
-    assert ev["plain"]["verdicts"]["student-gemma"]["n_controls"] == 6
+    assert ev["plain"]["verdicts"]["student-teacher"]["n_controls"] == 11
+    assert ev["plain"]["verdicts"]["student-gemma"]["n_controls"] == 10
+    assert len(ev["plain"]["attribution"]["student-teacher"]["panel"]) == 9
+    # Run H's re-scoring path: the corpus students exported alone, merged back with the rest,
+    # score exactly as the live run did.
+    from harness.corpus import load_answers, load_merged
+    from harness.lab.evaluate import evaluate_answers, export_corpus
+    from harness.lab.experiment import CORPUS_CONTROLS
+
+    run_dir = Path(report["runs"]["lab-persona"])
+    added = [c.name for c in CORPUS_CONTROLS]
+    rest = [m for m in ("qwen2.5-coder-0.5b", *cfg.suspects, *cfg.controls) if m not in added]
+    export_corpus(run_dir, tmp_path / "rest.jsonl.gz", rest)
+    export_corpus(run_dir, tmp_path / "added.jsonl.gz", added)
+    assert load_answers(tmp_path / "added.jsonl.gz").models == sorted(added)
+    merged = load_merged([tmp_path / "rest.jsonl.gz", tmp_path / "added.jsonl.gz"])
+    assert evaluate_answers(merged)["plain"]["verdicts"] == ev["plain"]["verdicts"]
 
 
 def test_committed_lab_corpus_run_f_verdicts():

@@ -68,6 +68,11 @@ def register(subparsers) -> None:
         "open instruction models whose students join the panel (run H, docs/lab.md)",
     )
     r.add_argument("--export-corpus", help="also write every answer to this .jsonl.gz corpus")
+    r.add_argument(
+        "--export-models",
+        help="comma-separated models: export only their answers (e.g. run H's four corpus "
+        "control students, to re-score run G's corpora with them: `lab evaluate A B`)",
+    )
     r.add_argument("--json", action="store_true", help="print the report as JSON")
     r.set_defaults(func=_run)
     c = sub.add_parser(
@@ -80,8 +85,14 @@ def register(subparsers) -> None:
     c.add_argument("--lab-dir", help="working directory (default ~/.cache/fingerprint/lab)")
     c.add_argument("--prompts", type=int, help="first N lab prompts (default: the whole bank)")
     c.set_defaults(func=_collect)
-    e = sub.add_parser("evaluate", help="verdicts of a lab answers corpus (.jsonl[.gz])")
-    e.add_argument("corpus")
+    e = sub.add_parser(
+        "evaluate",
+        help="verdicts of a lab answers corpus (.jsonl[.gz])",
+        description="Re-score a lab corpus. Several corpora are merged by model (each model "
+        "from the first file holding it; a model answering differently in two files is "
+        "refused), e.g. a run G corpus plus run H's corpus of the four corpus control students.",
+    )
+    e.add_argument("corpus", nargs="+")
     e.add_argument("--json", action="store_true", help="print the evaluation as JSON")
     e.set_defaults(func=_evaluate)
     s = sub.add_parser("stop", help="stop the student servers the lab started")
@@ -161,11 +172,12 @@ def _run(args) -> int:
         probe_limit=args.probe_limit,
         control_corpus=_control_corpus(args.control_corpus),
     )
+    models = _export_models(args, (lab.TEACHER, *cfg.suspects, *cfg.controls))
     report = lab.run_lab(cfg)
     if args.export_corpus:
         from harness.lab.evaluate import export_corpus
 
-        n = export_corpus(Path(report["runs"]["lab-persona"]), Path(args.export_corpus))
+        n = export_corpus(Path(report["runs"]["lab-persona"]), Path(args.export_corpus), models)
         print(f"wrote {n} answers to {args.export_corpus}")
     if args.json:
         print(json.dumps(report, indent=2))
@@ -173,6 +185,22 @@ def _run(args) -> int:
         _print(report["evaluation"])
         print(f"report: {cfg.lab_dir / lab.report_name(cfg)}")
     return 0
+
+
+def _export_models(args, run_models) -> list[str] | None:
+    """`--export-models`, checked against the run's models before anything starts."""
+    if not args.export_models:
+        return None
+    if not args.export_corpus:
+        raise InputError("--export-models needs --export-corpus (where to write them)")
+    models = [m.strip() for m in args.export_models.split(",") if m.strip()]
+    unknown = [m for m in models if m not in run_models]
+    if unknown or not models:
+        raise InputError(
+            f"--export-models: {', '.join(unknown) or 'no model named'} not in this run "
+            f"(its models: {', '.join(run_models)})"
+        )
+    return models
 
 
 def _control_corpus(path: str | None) -> Path | None:
@@ -189,10 +217,10 @@ def _control_corpus(path: str | None) -> Path | None:
 
 
 def _evaluate(args) -> int:
-    from harness.corpus import load_answers
+    from harness.corpus import load_merged
     from harness.lab.evaluate import evaluate_answers
 
-    evaluation = evaluate_answers(load_answers(args.corpus))
+    evaluation = evaluate_answers(load_merged(args.corpus))
     if args.json:
         from harness.jsonable import json_ready
 

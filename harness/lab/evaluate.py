@@ -147,8 +147,9 @@ def evaluate(run_dirs: dict[str, Path], cfg=None) -> dict[str, dict]:
     return evaluate_answers(answers)
 
 
-def export_corpus(run_dir: Path, out: Path) -> int:
-    """Write every model's answers in a lab run as a JSONL corpus (the committed test data)."""
+def export_corpus(run_dir: Path, out: Path, models=None) -> int:
+    """Write every model's answers in a lab run (or only `models`') as a JSONL corpus (the
+    committed test data)."""
     from harness.corpus import write_records
     from harness.manifest import RunDir
     from harness.store import Store, prompt_text
@@ -164,6 +165,7 @@ def export_corpus(run_dir: Path, out: Path) -> int:
                 "sample": r.sample_index,
             }
             for r in sorted(store.records(), key=lambda r: (r.endpoint, r.probe_id, r.sample_index))
+            if models is None or r.endpoint in models
         ]
     out.parent.mkdir(parents=True, exist_ok=True)
     return write_records(out, records)

@@ -7,7 +7,9 @@ Roles (see docs/lab.md for why this panel):
 - controls: the two other local models and five more control students trained the same way on
   answers nobody took from the teacher (smollm2 greedy, smollm2 sampled at T=1, human-written,
   gemma3-270m sampled at T=1, a second human-written answer set); the gemma T=1 student stays
-  out of `student-gemma`'s panel (its sibling, see `evaluate.panel`).
+  out of `student-gemma`'s panel (its sibling, see `evaluate.panel`). Given an answer corpus
+  (`control_corpus`, run H), four more control students taught by open instruction models of
+  that corpus (`CORPUS_CONTROLS`).
 
 Every step is resumable: stored answers are not asked again, finished students are not trained
 again, live student servers are reused.
