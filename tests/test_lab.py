@@ -35,6 +35,9 @@ CORPUS_G3 = LAB_DATA / "answers-n1000-e2-l12-ss3-c7.jsonl.gz"  # seeds 3-4: pre-
 CORPUS_G4 = LAB_DATA / "answers-n1000-e2-l12-ss4-c7.jsonl.gz"
 CORPUS_G5 = LAB_DATA / "answers-n1000-e2-l12-ss5-c7.jsonl.gz"  # seeds 5-6: pre-registered
 CORPUS_G6 = LAB_DATA / "answers-n1000-e2-l12-ss6-c7.jsonl.gz"
+# run H (pre-registered): the four corpus control students' answers only; merged with each of
+# run G's seven corpora, they grow its panel from 7 to 11 controls
+CORPUS_H4 = LAB_DATA / "answers-n1000-e2-l12-h4.jsonl.gz"
 
 # Neither a candidate (qwen, gemma3-270m) nor a student of one: the attribution panel.
 INDEPENDENT = [
@@ -638,6 +641,69 @@ def test_committed_lab_corpus_run_g_redraw_verdicts(corpus, plain_p, persona_p, 
     G, and the verdicts are the measured ones (RUN_G_REDRAWS)."""
     _check_same_panel_as_run_g(corpus)
     _check_run_g_draw(corpus, plain_p, persona_p, qwen_p_max=qwen_p_max, named=named)
+
+
+RUN_H = [
+    # (run G corpus, distilled p range plain / persona, teacher named plain / persona):
+    # measured 0.0102 / 0.0209 (seed 0), 0.0021 / 0.0144, 0.0099 / 0.0268, 0.00091 / 0.0227,
+    # 0.0033 / 0.0107, 0.0131 / 0.141 (gemma3-270m named plain: Holm p 0.0084), 0.0076 / 0.162
+    pytest.param(CORPUS_G, (0.01, 0.05), (0.01, 0.05), (None, None), id="seed0"),
+    pytest.param(CORPUS_G1, (0, 0.01), (0.01, 0.05), (None, None), id="seed1"),
+    pytest.param(CORPUS_G2, (0, 0.01), (0.01, 0.05), (None, None), id="seed2"),
+    pytest.param(CORPUS_G3, (0, 0.01), (0.01, 0.05), (None, None), id="seed3"),
+    pytest.param(CORPUS_G4, (0, 0.01), (0.01, 0.05), (None, None), id="seed4"),
+    pytest.param(CORPUS_G5, (0.01, 0.05), (0.05, 1), ("gemma3-270m", None), id="seed5"),
+    pytest.param(CORPUS_G6, (0, 0.01), (0.05, 1), (None, None), id="seed6"),
+]
+
+
+@pytest.mark.parametrize("corpus, plain_p, persona_p, named", RUN_H)
+def test_committed_lab_corpus_run_h_verdicts(corpus, plain_p, persona_p, named):
+    """Run H: each draw of run G judged against 11 controls (the four corpus students added;
+    attribution against the 9 independent of both candidates). Detection mostly holds, at
+    p < 0.05 in 12 of 14 cells; the teacher is never named and once gemma3-270m is, wrongly
+    (docs/lab.md, run H). The control student: never flagged, never attributed to qwen."""
+    from harness.corpus import load_merged
+    from harness.lab.evaluate import evaluate_answers
+    from harness.lab.experiment import CORPUS_CONTROLS
+
+    result = evaluate_answers(load_merged([corpus, CORPUS_H4]))
+    added = [c.name for c in CORPUS_CONTROLS]
+    for view, (lo, hi), teacher in zip(
+        ("plain", "persona"), (plain_p, persona_p), named, strict=True
+    ):
+        v = result[view]["verdicts"]
+        assert v["student-teacher"]["n_controls"] == 11 and v["student-gemma"]["n_controls"] == 10
+        flagged = "distilled" if hi <= 0.05 else "not distilled"
+        assert v["student-teacher"]["outcome"] == flagged and lo < v["student-teacher"]["p"] < hi
+        assert v["student-gemma"]["outcome"] == "not distilled" and v["student-gemma"]["p"] > 0.85
+        att = result[view]["attribution"]
+        for s in ("student-teacher", "student-gemma"):
+            assert att[s]["panel"] == [*INDEPENDENT, *added], (view, s, att[s]["panel"])
+        assert att["student-teacher"]["teacher"] == teacher, (view, att["student-teacher"])
+        assert att["student-gemma"]["teacher"] in (None, "gemma3-270m"), (view, att)
+
+
+def test_lab_evaluate_merges_corpora_and_refuses_mismatched_ones(capsys):
+    """`lab evaluate A B` scores the merged corpora (run H's re-scoring); two draws of the same
+    suspects are not parts of one run and are refused in one line."""
+    import json
+
+    from harness.cli import main
+    from harness.corpus import load_merged
+    from harness.lab.evaluate import evaluate_answers
+
+    assert main(["lab", "evaluate", str(CORPUS_G3), str(CORPUS_H4), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    expected = evaluate_answers(load_merged([CORPUS_G3, CORPUS_H4]))
+    for view in ("plain", "persona"):
+        got = printed[view]["verdicts"]["student-teacher"]
+        assert got["p"] == pytest.approx(expected[view]["verdicts"]["student-teacher"]["p"])
+        assert got["n_controls"] == 11
+    assert main(["lab", "evaluate", str(CORPUS_G3), str(CORPUS_G4)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "answers differently in" in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
 
 
 def test_lab_evaluate_json_is_the_evaluation(capsys):

@@ -156,13 +156,17 @@ def describe_n(
     n_prompts: int | None = None,
     corpus: Path | None = None,
 ) -> dict[str, dict]:
-    """Size of each source's training data (answers, characters, how many cut at max_tokens)."""
+    """Size of each source's training data (answers, characters, how many cut at max_tokens).
+
+    A corpus source's cut count is None: its answers are cut by the trainer's tokenizer, not by
+    a server, so it is not known here (docs/lab.md, run H, gives the measured counts).
+    """
     out = {}
     for s in sources:
         pairs = training_pairs(store_path, s, n_prompts, corpus)
         out[s.name] = {
             "answers": len(pairs),
             "chars": sum(len(a) for _, a, _ in pairs),
-            "cut_at_max_tokens": sum(1 for *_, ok in pairs if not ok),
+            "cut_at_max_tokens": None if s.corpus else sum(1 for *_, ok in pairs if not ok),
         }
     return out
