@@ -466,7 +466,7 @@ def test_lab_refuses_a_control_corpus_it_cannot_use(broken, tmp_path, capsys):
         corpus = _control_corpus(tmp_path / "c", skip="oasst-sft-pythia-12b")
         expect = "no answers from oasst-sft-pythia-12b"
     else:
-        corpus, expect = tmp_path / "nowhere", "no such directory"
+        corpus, expect = tmp_path / "nowhere", "no such file or directory"
     lab = tmp_path / "lab"
     args = ["lab", "run", "--prompts", "8", "--control-corpus", str(corpus)]
     assert main([*args, "--lab-dir", str(lab)]) == 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
@@ -101,6 +102,33 @@ def collect(
     return stats.to_dict() if stats else {}
 
 
+def _corpus_key(corpus: Path) -> tuple[Path, float]:
+    """The corpus file (a directory holds responses.jsonl.gz or .jsonl) and its mtime."""
+    path = Path(corpus)
+    if path.is_dir():
+        found = [
+            path / n for n in ("responses.jsonl.gz", "responses.jsonl") if (path / n).is_file()
+        ]
+        if not found:
+            raise InputError(f"{path}: no responses.jsonl.gz or responses.jsonl in it")
+        path = found[0]
+    elif not path.is_file():
+        raise InputError(
+            f"{path}: no such file or directory (a control corpus is a directory holding "
+            "responses.jsonl.gz, or that file)"
+        )
+    return path.resolve(), path.stat().st_mtime
+
+
+@lru_cache(maxsize=1)
+def _corpus_answers(path: Path, mtime: float):
+    """One parse per corpus file and version: the CLI check, the data sizes and each corpus
+    student's training pairs all read the same 48k-answer file."""
+    from harness.corpus import load_answers
+
+    return load_answers(path)
+
+
 def corpus_pairs(
     corpus: Path, model: str, n_prompts: int | None = None
 ) -> list[tuple[str, str, bool]]:
@@ -109,10 +137,7 @@ def corpus_pairs(
     Empty answers are skipped. Long answers are cut by the trainer at `max_answer_tokens`, which
     then appends no end-of-turn token (`train.encode`), as for a local model cut at max_tokens.
     """
-    from harness.bench import corpus_file
-    from harness.corpus import load_answers
-
-    answers = load_answers(corpus if corpus.is_file() else corpus_file(corpus), models=[model])
+    answers = _corpus_answers(*_corpus_key(corpus))
     if model not in answers.models:
         raise InputError(f"{corpus}: no answers from {model} (needed for a control student)")
     texts = answers.texts[model]
