@@ -436,7 +436,7 @@ def test_corpus_pairs_read_one_model_in_prompt_order(tmp_path):
     """A corpus source trains on its model's answers to the corpus's own prompts, in prompt-id
     order, empty answers skipped; a model the corpus lacks is one error naming it."""
     from harness.errors import InputError
-    from harness.lab.data import corpus_pairs, training_pairs
+    from harness.lab.data import corpus_pairs, describe_n, training_pairs
     from harness.lab.experiment import CORPUS_CONTROLS
 
     corpus = _control_corpus(tmp_path / "c", skip="falcon-40b-instruct")
@@ -449,6 +449,13 @@ def test_corpus_pairs_read_one_model_in_prompt_order(tmp_path):
     assert all(a.startswith(f"{src.corpus} says:") and done for _, a, done in pairs)
     assert corpus_pairs(corpus / "responses.jsonl.gz", src.corpus, 3) == pairs[:3]
     assert training_pairs(tmp_path / "unused.sqlite", src, 3, corpus) == pairs[:3]
+    # Its answers are cut by the trainer's tokenizer, so the data sizes cannot count cuts.
+    size = describe_n(tmp_path / "unused.sqlite", [src], 3, corpus)[src.name]
+    assert size == {
+        "answers": 3,
+        "chars": sum(len(a) for _, a, _ in pairs[:3]),
+        "cut_at_max_tokens": None,
+    }
     assert not (tmp_path / "unused.sqlite").exists()
     with pytest.raises(InputError, match="no answers from falcon-40b-instruct"):
         corpus_pairs(corpus, "falcon-40b-instruct")
