@@ -25,7 +25,7 @@ import numpy as np
 
 from harness.answers import Answers
 from harness.bench_attribution import run_attribution
-from harness.corpus import load_answers
+from harness.corpus import load_answers, responses_file
 from harness.detector import similarity
 from harness.detector.pooling import ModeratedNull, moderated_null
 from harness.detector.verdict import verdict_from_table
@@ -120,23 +120,6 @@ def metrics(results: list[CaseResult], alpha: float = 0.05) -> dict:
     }
 
 
-def corpus_file(directory: Path) -> Path:
-    """`directory`'s responses file: responses.jsonl.gz, else a plain responses.jsonl."""
-    if not directory.is_dir():
-        what = "not a directory" if directory.exists() else "no such directory"
-        raise InputError(
-            f"{directory}: {what} (bench needs a directory with responses.jsonl.gz and "
-            "lineage.json)"
-        )
-    for name in ("responses.jsonl.gz", "responses.jsonl"):
-        if (directory / name).is_file():
-            return directory / name
-    raise InputError(
-        f"{directory / 'responses.jsonl.gz'}: no such file (bench needs responses.jsonl.gz "
-        "or responses.jsonl)"
-    )
-
-
 def case_scale(
     lineage: dict, table: similarity.SimTable, suspect: str, rows: np.ndarray
 ) -> ModeratedNull | None:
@@ -196,7 +179,9 @@ def run_bench(
 ) -> dict:
     """Full benchmark; returns the JSON-ready result (see `fingerprint bench --json`)."""
     directory = Path(directory)
-    corpus = corpus_file(directory)
+    corpus = responses_file(
+        directory, "bench needs a directory with responses.jsonl.gz and lineage.json"
+    )
     lineage = load_lineage(directory)
     answers = load_answers(corpus)
     if not answers.models:

@@ -119,6 +119,21 @@ def load_answers(path: str | Path, models: Iterable[str] | None = None) -> Answe
     return answers_from_records(recs)
 
 
+def responses_file(path: str | Path, needs: str, file_ok: bool = False) -> Path:
+    """A corpus directory's answers: responses.jsonl.gz, else responses.jsonl (or `path` itself
+    when it is a file and `file_ok`). `needs` closes each error line: what the caller wanted."""
+    path = Path(path)
+    if file_ok and path.is_file():
+        return path
+    if not path.is_dir():
+        what = "not a directory" if path.exists() else "no such directory"
+        raise InputError(f"{path}: {what} ({needs})")
+    for name in ("responses.jsonl.gz", "responses.jsonl"):
+        if (path / name).is_file():
+            return path / name
+    raise InputError(f"{path / 'responses.jsonl.gz'}: no such file ({needs})")
+
+
 def load_merged(paths: Iterable[str | Path]) -> Answers:
     """Several corpora as one `Answers`, each model taken whole from the first file holding it.
 

@@ -53,6 +53,17 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z]+", text.lower()))
 
 
+def _assert_refused(capsys, argv: list[str], expect: str, lab: Path) -> None:
+    """`fingerprint lab ...` refused before anything starts: exit 2, one error line naming the
+    problem, no traceback, nothing written to the lab directory."""
+    from harness.cli import main
+
+    assert main([*argv, "--lab-dir", str(lab)]) == 2
+    err = capsys.readouterr().err
+    assert expect in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert not lab.exists() or not any(lab.iterdir())
+
+
 def test_lab_prompts_are_not_probes():
     """Distillation data must not be the test: no lab prompt is (nearly) a probe prompt."""
     probes = [
@@ -86,13 +97,8 @@ def test_lab_prompts_have_human_answers_and_mixed_prefixes():
 def test_lab_refuses_a_suspect_seed_equal_to_the_seed(tmp_path, capsys):
     """A re-draw with the run's own seed would silently re-score the same students: refused in
     one line before anything starts."""
-    from harness.cli import main
-
     args = ["lab", "run", "--prompts", "8", "--seed", "3", "--suspect-seed", "3"]
-    assert main([*args, "--lab-dir", str(tmp_path)]) == 2
-    err = capsys.readouterr().err
-    assert "--suspect-seed 3 equals --seed" in err and "Traceback" not in err
-    assert not any(tmp_path.iterdir())
+    _assert_refused(capsys, args, "--suspect-seed 3 equals --seed", tmp_path)
 
 
 @pytest.mark.parametrize("command", ["run", "collect"])
@@ -100,12 +106,8 @@ def test_lab_refuses_a_suspect_seed_equal_to_the_seed(tmp_path, capsys):
 def test_lab_refuses_more_prompts_than_the_bank_holds(command, n, tmp_path, capsys):
     """A prefix longer than the bank used to be cut silently while the recipe name kept the
     requested N; now it is one error line, before any server or training starts."""
-    from harness.cli import main
-
-    assert main(["lab", command, "--prompts", n, "--lab-dir", str(tmp_path)]) == 2
-    err = capsys.readouterr().err
-    assert f"--prompts {n}" in err and f"holds 1..{len(lab_prompts())}" in err
-    assert not any(tmp_path.iterdir())
+    expect = f"--prompts {n}: the lab's prompt bank holds 1..{len(lab_prompts())}"
+    _assert_refused(capsys, ["lab", command, "--prompts", n], expect, tmp_path)
 
 
 def test_first_258_lab_prompts_are_frozen():
@@ -463,23 +465,23 @@ def test_corpus_pairs_read_one_model_in_prompt_order(tmp_path):
         training_pairs(tmp_path / "unused.sqlite", src, 3)
 
 
-@pytest.mark.parametrize("broken", ["missing-model", "no-directory"])
+@pytest.mark.parametrize("broken", ["missing-model", "no-directory", "empty-directory"])
 def test_lab_refuses_a_control_corpus_it_cannot_use(broken, tmp_path, capsys):
-    """A control corpus without one of the four models, or no corpus at all, is one error line
-    before any server or training starts."""
-    from harness.cli import main
-
+    """A control corpus without one of the four models, a path that is not there, or a
+    directory without a responses file is one error line before any server or training
+    starts."""
+    corpus = tmp_path / "c"
     if broken == "missing-model":
-        corpus = _control_corpus(tmp_path / "c", skip="oasst-sft-pythia-12b")
+        _control_corpus(corpus, skip="oasst-sft-pythia-12b")
         expect = "no answers from oasst-sft-pythia-12b"
+    elif broken == "no-directory":
+        expect = "c: no such directory (a control corpus is a directory holding"
     else:
-        corpus, expect = tmp_path / "nowhere", "no such file or directory"
-    lab = tmp_path / "lab"
+        corpus.mkdir()
+        expect = "responses.jsonl.gz: no such file (a control corpus is a directory holding"
     args = ["lab", "run", "--prompts", "8", "--control-corpus", str(corpus)]
-    assert main([*args, "--lab-dir", str(lab)]) == 2
-    err = capsys.readouterr().err
-    assert expect in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert not lab.exists()
+    _assert_refused(capsys, args, expect, tmp_path / "lab")
+    assert not (tmp_path / "lab").exists()
 
 
 @pytest.mark.parametrize(
@@ -495,13 +497,8 @@ def test_lab_refuses_a_control_corpus_it_cannot_use(broken, tmp_path, capsys):
 def test_lab_refuses_export_models_it_cannot_export(flags, expect, tmp_path, capsys):
     """Exporting a model the run does not hold would write an empty corpus after an hour of
     training: refused in one line before anything starts."""
-    from harness.cli import main
-
-    lab = tmp_path / "lab"
-    assert main(["lab", "run", "--prompts", "8", *flags, "--lab-dir", str(lab)]) == 2
-    err = capsys.readouterr().err
-    assert expect in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert not lab.exists()
+    _assert_refused(capsys, ["lab", "run", "--prompts", "8", *flags], expect, tmp_path / "lab")
+    assert not (tmp_path / "lab").exists()
 
 
 @pytest.mark.slow

@@ -103,20 +103,12 @@ def collect(
 
 
 def _corpus_key(corpus: Path) -> tuple[Path, float]:
-    """The corpus file (a directory holds responses.jsonl.gz or .jsonl) and its mtime."""
-    path = Path(corpus)
-    if path.is_dir():
-        found = [
-            path / n for n in ("responses.jsonl.gz", "responses.jsonl") if (path / n).is_file()
-        ]
-        if not found:
-            raise InputError(f"{path}: no responses.jsonl.gz or responses.jsonl in it")
-        path = found[0]
-    elif not path.is_file():
-        raise InputError(
-            f"{path}: no such file or directory (a control corpus is a directory holding "
-            "responses.jsonl.gz, or that file)"
-        )
+    """The corpus file (given, or a directory's responses file) and its mtime: the cache key."""
+    from harness.corpus import responses_file
+
+    path = responses_file(
+        corpus, "a control corpus is a directory holding responses.jsonl.gz, or that file", True
+    )
     return path.resolve(), path.stat().st_mtime
 
 
