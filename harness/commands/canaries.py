@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.commands import comma_list
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("canaries", help="mine canaries (the reference's rare, reliable habits)")
@@ -44,7 +46,7 @@ def main(args: argparse.Namespace) -> int:
     if reference not in answers.texts:
         raise InputError(f"{run_dir.path}: no answers of reference {reference!r} in the store")
     controls = (
-        [c.strip() for c in args.controls.split(",") if c.strip()]
+        comma_list(args.controls)
         if args.controls
         else [m for m in answers.models if m != reference]
     )
@@ -57,7 +59,7 @@ def main(args: argparse.Namespace) -> int:
         answers,
         reference,
         controls,
-        families=[f for f in args.families.split(",") if f],
+        families=comma_list(args.families),
         min_reference_rate=args.min_reference_rate,
         max_control_rate=args.max_control_rate,
     )

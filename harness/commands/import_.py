@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.commands import comma_list
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -30,10 +32,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=main)
 
 
-def _split(value: str | None) -> list[str]:
-    return [v.strip() for v in value.split(",") if v.strip()] if value else []
-
-
 def main(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -47,13 +45,15 @@ def main(args: argparse.Namespace) -> int:
         return done
     corpus = Path(args.corpus).resolve()
     available = list(corpus_index(corpus))
-    models = _split(args.models) or available
+    models = comma_list(args.models) or available
     missing = [m for m in models if m not in available]
     if missing:
         raise InputError(f"{corpus}: no model {missing[0]!r} in this corpus")
     reference = args.reference or models[0]
-    controls = _split(args.controls)
-    suspects = _split(args.suspects) or [m for m in models if m != reference and m not in controls]
+    controls = comma_list(args.controls)
+    suspects = comma_list(args.suspects) or [
+        m for m in models if m != reference and m not in controls
+    ]
     for m in [reference, *suspects, *controls]:
         if m not in available:
             raise InputError(f"{corpus}: no model {m!r} in this corpus")

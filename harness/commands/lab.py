@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from harness.commands import comma_list
 from harness.errors import InputError
 
 
@@ -193,7 +194,7 @@ def _export_models(args, run_models) -> list[str] | None:
         return None
     if not args.export_corpus:
         raise InputError("--export-models needs --export-corpus (where to write them)")
-    models = [m.strip() for m in args.export_models.split(",") if m.strip()]
+    models = comma_list(args.export_models)
     unknown = [m for m in models if m not in run_models]
     if unknown or not models:
         raise InputError(
