@@ -12,19 +12,20 @@ probe count) and on all of them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from harness.answers import Answers
 from harness.detector import attribute, detect
 from harness.errors import InputError
-from harness.lab.experiment import CORPUS_CONTROLS, LOCAL_CONTROLS, TEACHER, LabConfig
+from harness.lab.experiment import CORPUS_CONTROLS, TEACHER, LabConfig, controls_of
 
 # The lab's roles, from the documented experiment's sources (one place: `LabConfig`). Controls
 # are in the order they were added; runs A and B hold only the first five, runs C-G the first
 # seven (no corpus controls).
 _LAB = LabConfig()
 SUSPECTS = _LAB.suspects
-CONTROLS = (*LOCAL_CONTROLS, *(s.name for s in (*_LAB.sources[2:], *CORPUS_CONTROLS)))
+CONTROLS = controls_of((*_LAB.sources, *CORPUS_CONTROLS))
 # The local model whose answers each student was trained on (students of human text: none).
 TAUGHT_BY = {s.name: s.model for s in _LAB.sources if s.model}
 # Attribution asks "which of these local models taught it?". Its panel follows the product's
@@ -147,9 +148,10 @@ def evaluate(run_dirs: dict[str, Path], cfg=None) -> dict[str, dict]:
     return evaluate_answers(answers)
 
 
-def export_corpus(run_dir: Path, out: Path, models=None) -> int:
+def export_corpus(run_dir: Path, out: Path, models: Iterable[str] | None = None) -> int:
     """Write every model's answers in a lab run (or only `models`') as a JSONL corpus (the
     committed test data)."""
+    keep = None if models is None else set(models)
     from harness.corpus import write_records
     from harness.manifest import RunDir
     from harness.store import Store, prompt_text
@@ -165,7 +167,7 @@ def export_corpus(run_dir: Path, out: Path, models=None) -> int:
                 "sample": r.sample_index,
             }
             for r in sorted(store.records(), key=lambda r: (r.endpoint, r.probe_id, r.sample_index))
-            if models is None or r.endpoint in models
+            if keep is None or r.endpoint in keep
         ]
     out.parent.mkdir(parents=True, exist_ok=True)
     return write_records(out, records)

@@ -93,7 +93,13 @@ class LabConfig:
 
     @property
     def controls(self) -> tuple[str, ...]:
-        return (*LOCAL_CONTROLS, *(s.name for s in self.students[2:]))
+        return controls_of(self.students)
+
+
+def controls_of(students: tuple[Source, ...]) -> tuple[str, ...]:
+    """The panel of a lab run whose students are `students`: the two local models and every
+    student but the first two (the suspects), in the order they were added."""
+    return (*LOCAL_CONTROLS, *(s.name for s in students[2:]))
 
 
 def _data_source(s: Source) -> Source:
