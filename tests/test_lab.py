@@ -492,11 +492,17 @@ def test_lab_refuses_a_control_corpus_it_cannot_use(broken, tmp_path, capsys):
             ["--export-models", "student-teacher,student-nobody", "--export-corpus", "x.jsonl.gz"],
             "--export-models: student-nobody not in this run",
         ),
+        (["--export-corpus", "."], "--export-corpus .: cannot write a file there"),
+        (
+            ["--export-corpus", "/proc/no-such/x.jsonl.gz"],
+            "--export-corpus /proc/no-such/x.jsonl.gz: cannot write a file there",
+        ),
     ],
 )
-def test_lab_refuses_export_models_it_cannot_export(flags, expect, tmp_path, capsys):
-    """Exporting a model the run does not hold would write an empty corpus after an hour of
-    training: refused in one line before anything starts."""
+def test_lab_refuses_an_export_it_cannot_write(flags, expect, tmp_path, capsys):
+    """The export is written after an hour of training and probing. A model the run does not
+    hold (an empty corpus) or a target that cannot be written is refused in one line before
+    anything starts."""
     _assert_refused(capsys, ["lab", "run", "--prompts", "8", *flags], expect, tmp_path / "lab")
     assert not (tmp_path / "lab").exists()
 

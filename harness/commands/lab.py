@@ -9,6 +9,7 @@ accelerate, gguf) and the `local` extra. See docs/lab.md.
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 from harness.commands import comma_list
@@ -173,7 +174,7 @@ def _run(args) -> int:
         probe_limit=args.probe_limit,
         control_corpus=_control_corpus(args.control_corpus),
     )
-    models = _export_models(args, (lab.TEACHER, *cfg.suspects, *cfg.controls))
+    models = _export_plan(args, (lab.TEACHER, *cfg.suspects, *cfg.controls))
     report = lab.run_lab(cfg)
     if args.export_corpus:
         from harness.lab.evaluate import export_corpus
@@ -188,8 +189,21 @@ def _run(args) -> int:
     return 0
 
 
-def _export_models(args, run_models) -> list[str] | None:
-    """`--export-models`, checked against the run's models before anything starts."""
+def _export_plan(args, run_models) -> list[str] | None:
+    """`--export-corpus` / `--export-models`, checked before anything starts: the export is
+    written after training and probing, so a bad target must not surface an hour later."""
+    if args.export_corpus:
+        target = Path(args.export_corpus)
+        try:  # a real write: permission bits say little when running as root
+            if target.is_dir():
+                raise IsADirectoryError(target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=target.parent).close()
+        except OSError as exc:
+            raise InputError(
+                f"--export-corpus {args.export_corpus}: cannot write a file there "
+                f"({exc.strerror or type(exc).__name__})"
+            ) from exc
     if not args.export_models:
         return None
     if not args.export_corpus:
