@@ -64,14 +64,18 @@ def _assert_refused(capsys, argv: list[str], expect: str, lab: Path) -> None:
     assert not lab.exists() or not any(lab.iterdir())
 
 
-def test_lab_prompts_are_not_probes():
-    """Distillation data must not be the test: no lab prompt is (nearly) a probe prompt."""
-    probes = [
+def _probe_user_texts() -> list[str]:
+    return [
         m.content
         for p in select(load_suites(None), "full", variants=False)
         for m in p.messages
         if m.role == "user"
     ]
+
+
+def test_lab_prompts_are_not_probes():
+    """Distillation data must not be the test: no lab prompt is (nearly) a probe prompt."""
+    probes = _probe_user_texts()
     prompts = lab_prompts()
     assert len(prompts) >= 200 and len({p.id for p in prompts}) == len(prompts)
     for lp in prompts:
@@ -80,6 +84,59 @@ def test_lab_prompts_are_not_probes():
             b = _words(text)
             overlap = len(a & b) / max(1, len(a | b))
             assert overlap < 0.8, (lp.text, text)
+
+
+def test_self_prompts_are_not_probes():
+    """Run I's self prompts ask what the identity suite asks, so they are held to a stricter
+    rule than the bank: at most half their words shared with any probe (Chinese ones: their
+    character pairs), and no id shared with the bank."""
+    from harness.lab.self_prompts import self_prompts
+
+    def units(text: str) -> set[str]:
+        words = _words(text)
+        if words:
+            return words
+        chars = [c for c in text if c.isalnum()]
+        return {a + b for a, b in zip(chars, chars[1:], strict=False)}
+
+    probes = [units(t) for t in _probe_user_texts()]
+    prompts = self_prompts()
+    assert len(prompts) == 40 and len({p.text for p in prompts}) == 40
+    assert not {p.id for p in prompts} & {p.id for p in lab_prompts()}
+    for sp in prompts:
+        a = units(sp.text)
+        assert a, sp.text
+        for b in probes:
+            assert len(a & b) / len(a | b) <= 0.5, (sp.text, b)
+
+
+@pytest.mark.parametrize("n", ["-1", "41"])
+def test_lab_refuses_more_self_prompts_than_there_are(n, tmp_path, capsys):
+    args = ["lab", "run", "--prompts", "8", "--suspect-self-prompts", n]
+    _assert_refused(capsys, args, f"--suspect-self-prompts {n}: there are 0..40", tmp_path)
+
+
+def test_self_prompts_join_only_the_suspects_data(tmp_path):
+    """Run I: the two suspects get their own students (new folders, so nothing of run G's
+    suspects is reused) trained on the bank's prefix plus the self prompts; the panel keeps run
+    G's folders; human sources have no self answers, which is an error, not a silent skip."""
+    from harness.errors import InputError
+    from harness.lab.data import Source, training_pairs
+    from harness.lab.experiment import LabConfig, report_name, student_dir
+
+    g = LabConfig(n_prompts=1000, epochs=2, train_layers=12)
+    i = LabConfig(n_prompts=1000, epochs=2, train_layers=12, suspect_self_prompts=40)
+    for s in i.suspects:
+        assert student_dir(i, s) == f"{s}-n1000-e2-l12-self40"
+    for c in ("student-smollm", "student-human", "student-gemma-t1"):
+        assert student_dir(i, c) == student_dir(g, c)
+    assert report_name(i) == "report-n1000-e2-l12-self40.json"
+    i1 = LabConfig(n_prompts=1000, epochs=2, train_layers=12, suspect_self_prompts=40,
+                   suspect_seed=1)  # fmt: skip
+    assert student_dir(i1, "student-teacher") == "student-teacher-n1000-e2-l12-s1-self40"
+    assert report_name(i1) == "report-n1000-e2-l12-self40-ss1.json"
+    with pytest.raises(InputError, match="self prompts have no human or corpus answers"):
+        training_pairs(tmp_path / "unused.sqlite", Source("human", ""), 3, None, 2)
 
 
 def test_lab_prompts_have_human_answers_and_mixed_prefixes():

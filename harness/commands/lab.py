@@ -52,6 +52,14 @@ def register(subparsers) -> None:
         "unchanged panel of --seed (another training draw; controls and their answers reused)",
     )
     r.add_argument(
+        "--suspect-self-prompts",
+        type=int,
+        default=0,
+        help="add the first N self prompts (questions about the assistant itself, "
+        "harness/lab/self_prompts.py) to the two suspects' data only, against the unchanged "
+        "panel (run I, docs/lab.md; default 0)",
+    )
+    r.add_argument(
         "--train-jobs",
         type=int,
         default=1,
@@ -132,6 +140,15 @@ def _n_prompts(requested: int | None) -> int:
     return n
 
 
+def _n_self(requested: int) -> int:
+    from harness.lab.self_prompts import self_prompts
+
+    size = len(self_prompts())
+    if not 0 <= requested <= size:
+        raise InputError(f"--suspect-self-prompts {requested}: there are 0..{size} self prompts")
+    return requested
+
+
 def _experiment():
     """harness.lab.experiment, or one line naming the extra it needs."""
     try:
@@ -160,6 +177,7 @@ def _run(args) -> int:
             f"--suspect-seed {args.suspect_seed} equals --seed: that is the run itself, not "
             "another draw of its suspects"
         )
+    _n_self(args.suspect_self_prompts)
     lab = _experiment()
     cfg = lab.LabConfig(
         lab_dir=_lab_dir(args),
@@ -169,6 +187,7 @@ def _run(args) -> int:
         lr=args.lr,
         seed=args.seed,
         suspect_seed=args.suspect_seed,
+        suspect_self_prompts=args.suspect_self_prompts,
         train_jobs=args.train_jobs,
         selection=args.selection,
         probe_limit=args.probe_limit,

@@ -19,6 +19,7 @@ from harness.config import EndpointSpec
 from harness.endpoints import make_endpoint
 from harness.errors import InputError
 from harness.lab.prompts import LabPrompt, lab_prompts
+from harness.lab.self_prompts import self_prompts
 from harness.probes import Message, Probe, Sampling
 from harness.runner import execute, plan
 from harness.store import Store
@@ -77,12 +78,14 @@ def collect(
     servers: dict,
     *,
     n_prompts: int | None = None,
+    n_self: int = 0,
     max_tokens: int = 128,
     seed: int = 0,
     show_progress: bool = True,
 ) -> dict[str, dict]:
-    """Ask every model source every lab prompt it has not answered yet; returns run stats."""
-    prompts = lab_prompts()[:n_prompts]
+    """Ask every model source every lab prompt it has not answered yet (the first `n_prompts`
+    of the bank and the first `n_self` self prompts); returns run stats."""
+    prompts = _prompts(n_prompts, n_self)
     model_sources = [s for s in sources if s.model]
     endpoints = {s.name: make_endpoint(endpoint_spec(s, servers)) for s in model_sources}
     items = [
@@ -100,6 +103,10 @@ def collect(
 
     stats = asyncio.run(go()) if items else None
     return stats.to_dict() if stats else {}
+
+
+def _prompts(n_prompts: int | None, n_self: int) -> list[LabPrompt]:
+    return lab_prompts()[:n_prompts] + (self_prompts()[:n_self] if n_self else [])
 
 
 def _corpus_key(corpus: Path) -> tuple[Path, float]:
@@ -142,19 +149,25 @@ def corpus_pairs(
 
 
 def training_pairs(
-    store_path: Path, source: Source, n_prompts: int | None = None, corpus: Path | None = None
+    store_path: Path,
+    source: Source,
+    n_prompts: int | None = None,
+    corpus: Path | None = None,
+    n_self: int = 0,
 ) -> list[tuple[str, str, bool]]:
-    """(prompt, answer, complete) for one source, in lab-prompt order (corpus sources: in the
-    corpus's prompt order, from `corpus`).
+    """(prompt, answer, complete) for one source, in lab-prompt order then the first `n_self`
+    self prompts (corpus sources: in the corpus's prompt order, from `corpus`).
 
     `complete` is False when the model stopped at max_tokens: such an answer is cut, so the
     student must not learn to end there (no end-of-turn token is appended for it).
     """
+    if n_self and not source.model:
+        raise InputError(f"{source.name}: self prompts have no human or corpus answers")
     if source.corpus:
         if corpus is None:
             raise InputError(f"{source.name} is trained on a corpus: no control corpus given")
         return corpus_pairs(corpus, source.corpus, n_prompts)
-    prompts = lab_prompts()[:n_prompts]
+    prompts = _prompts(n_prompts, n_self)
     if source.name == HUMAN:
         return [(p.text, p.human, True) for p in prompts]
     if source.name == HUMAN_ALT:
@@ -172,6 +185,7 @@ def describe_n(
     sources: list[Source],
     n_prompts: int | None = None,
     corpus: Path | None = None,
+    n_self: int = 0,
 ) -> dict[str, dict]:
     """Size of each source's training data (answers, characters, how many cut at max_tokens).
 
@@ -180,7 +194,7 @@ def describe_n(
     """
     out = {}
     for s in sources:
-        pairs = training_pairs(store_path, s, n_prompts, corpus)
+        pairs = training_pairs(store_path, s, n_prompts, corpus, n_self)
         out[s.name] = {
             "answers": len(pairs),
             "chars": sum(len(a) for _, a, _ in pairs),

@@ -59,6 +59,10 @@ class LabConfig:
     # Another training draw of the two suspects only (run G's seed check): they are re-trained
     # with this seed while the five control students, the panel, keep `seed` and are reused.
     suspect_seed: int | None = None
+    # Run I (docs/lab.md): the first N self prompts (`self_prompts.py`, questions about the
+    # assistant itself) join the two suspects' data, answered by each suspect's own source;
+    # the panel is the plain run's, reused.
+    suspect_self_prompts: int = 0
     train_jobs: int = 1  # students trained at once (separate processes): speed only
     max_tokens: int = 128
     selection: str = "core"
@@ -175,8 +179,15 @@ def collect_data(cfg: LabConfig, *, log=print, timings: dict | None = None):
     log(f"collecting {cfg.n_prompts} answers per source")
     sources = [_data_source(s) for s in cfg.students]
     data.collect(store, sources, servers, n_prompts=cfg.n_prompts, max_tokens=cfg.max_tokens)
+    sizes = data.describe_n(store, sources, cfg.n_prompts, cfg.control_corpus)
+    if cfg.suspect_self_prompts:
+        n_self = cfg.suspect_self_prompts
+        mine = [_data_source(s) for s in cfg.students if s.name in cfg.suspects]
+        log(f"collecting {n_self} self prompts per suspect source")
+        data.collect(store, mine, servers, n_prompts=cfg.n_prompts, n_self=n_self)
+        sizes |= data.describe_n(store, mine, cfg.n_prompts, None, n_self)
     timings["collect_s"] = time.perf_counter() - t0
-    return servers, data.describe_n(store, sources, cfg.n_prompts, cfg.control_corpus)
+    return servers, sizes
 
 
 def run_lab(cfg: LabConfig, *, log=print) -> dict:
@@ -196,7 +207,10 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
     outs = {s.name: cfg.lab_dir / "students" / student_dir(cfg, s.name) for s in cfg.students}
     jobs = {}
     for s in cfg.students:
-        pairs = data.training_pairs(store, _data_source(s), cfg.n_prompts, cfg.control_corpus)
+        n_self = _student_cfg(cfg, s.name).suspect_self_prompts
+        pairs = data.training_pairs(
+            store, _data_source(s), cfg.n_prompts, cfg.control_corpus, n_self
+        )
         log(f"{s.name}: {len(pairs)} training answers")
         jobs[s.name] = pairs
     t0 = time.perf_counter()
@@ -253,15 +267,17 @@ def train_config(cfg: LabConfig, name: str | None = None) -> TrainConfig:
 
 
 def _student_cfg(cfg: LabConfig, name: str | None) -> LabConfig:
-    """The recipe one student is trained with (a re-drawn suspect's carries its own seed)."""
-    if cfg.suspect_seed is not None and name in cfg.suspects:
-        return replace(cfg, seed=cfg.suspect_seed, suspect_seed=None)
-    return replace(cfg, suspect_seed=None)
+    """The recipe one student is trained with: a re-drawn suspect's carries its own seed, and
+    only the suspects keep `suspect_self_prompts` (the panel is the plain run's)."""
+    if name in cfg.suspects:
+        seed = cfg.seed if cfg.suspect_seed is None else cfg.suspect_seed
+        return replace(cfg, seed=seed, suspect_seed=None)
+    return replace(cfg, suspect_seed=None, suspect_self_prompts=0)
 
 
 def recipe_tag(cfg: LabConfig) -> str:
     """`n<prompts>-e<epochs>`, plus `-l<layers>` / `-lr<lr>` / `-s<seed>` when they differ
-    from runs A-C."""
+    from runs A-C, `-self<N>` with self prompts and `-ss<seed>` for a re-draw of the suspects."""
     tag = f"n{cfg.n_prompts}-e{cfg.epochs}"
     if cfg.train_layers != DEFAULT_TRAIN.train_layers:
         tag += f"-l{cfg.train_layers}"
@@ -269,6 +285,8 @@ def recipe_tag(cfg: LabConfig) -> str:
         tag += f"-lr{cfg.lr:g}"
     if cfg.seed != DEFAULT_TRAIN.seed:
         tag += f"-s{cfg.seed}"
+    if cfg.suspect_self_prompts:
+        tag += f"-self{cfg.suspect_self_prompts}"
     if cfg.suspect_seed is not None:
         tag += f"-ss{cfg.suspect_seed}"
     return tag
