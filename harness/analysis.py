@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from harness.answers import Answers
-from harness.detector import Verdict, detect, similarity_matrix
+from harness.detector import Attribution, Verdict, attribute, detect, similarity_matrix
 from harness.errors import InputError
 from harness.manifest import RunDir
 from harness.store import Store, to_answers
@@ -29,6 +29,9 @@ class Analysis:
     models: list[str]
     similarity: np.ndarray
     failures: list[dict[str, Any]] = field(default_factory=list)
+    # One per suspect when the run names other candidate teachers (`candidates` in the config).
+    candidates: list[str] = field(default_factory=list)
+    attributions: list[Attribution] = field(default_factory=list)
 
 
 def panel(reference: str, suspects: list[str], controls: list[str]) -> dict[str, list[str]]:
@@ -49,7 +52,8 @@ def analyse(run_dir: RunDir, *, alpha: float = 0.05) -> Analysis:
         raise InputError(f"{run_dir.path}: no store in this run directory")
     cfg = manifest["config"]
     reference, suspects, controls = cfg["reference"], list(cfg["suspects"]), list(cfg["controls"])
-    models = [reference, *suspects, *[c for c in controls if c not in suspects]]
+    candidates = list(cfg.get("candidates") or [])
+    models = [reference, *suspects, *[c for c in controls if c not in suspects], *candidates]
     with Store(run_dir.store_path) as store:
         stored = to_answers(store, models)
         failures = store.failures()
@@ -68,6 +72,12 @@ def analyse(run_dir: RunDir, *, alpha: float = 0.05) -> Analysis:
         for s, panel_s in controls_of.items()
         for v in detect(answers, reference, [s], panel_s, alpha=alpha)
     ]
+    candidates = [c for c in candidates if c in present]
+    attributions = [
+        attribute(answers, s, [reference, *candidates], panel_s, alpha=alpha)
+        for s, panel_s in controls_of.items()
+        if candidates
+    ]
     return Analysis(
         manifest=manifest,
         reference=reference,
@@ -78,4 +88,6 @@ def analyse(run_dir: RunDir, *, alpha: float = 0.05) -> Analysis:
         models=present,
         similarity=similarity_matrix(answers, present),
         failures=failures,
+        candidates=candidates,
+        attributions=attributions,
     )

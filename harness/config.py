@@ -75,12 +75,17 @@ class RunConfig:
     probes: ProbeSelection = field(default_factory=ProbeSelection)
     seed: int = 0
     logprobs: int | None = None
+    # Other candidate teachers besides the reference: each suspect is then also attributed
+    # ("which of these taught it, if any?", `harness.detector.attribute`). The controls must be
+    # independent of every candidate, not only of the reference.
+    candidates: tuple[str, ...] = ()
 
     def fingerprint(self, suite_hashes: dict[str, str]) -> str:
         """Stable hash of everything that decides which answers a run needs."""
         data = {
             "endpoints": {n: e.identity for n, e in sorted(self.endpoints.items())},
-            "roles": [self.reference, list(self.suspects), list(self.controls)],
+            "roles": [self.reference, list(self.suspects), list(self.controls)]
+            + ([list(self.candidates)] if self.candidates else []),
             "probes": asdict(self.probes),
             "suites": dict(sorted(suite_hashes.items())),
             "seed": self.seed,
@@ -191,10 +196,59 @@ def _names(raw: Any, where: str) -> tuple[str, ...]:
     return tuple(raw)
 
 
+def check_roles(
+    where: str,
+    names: list[str],
+    reference: str,
+    suspects: tuple[str, ...],
+    controls: tuple[str, ...],
+    candidates: tuple[str, ...] = (),
+) -> tuple[str, ...]:
+    """Every role names a known model and no model has two roles; returns the suspects
+    (default: every model that has no other role)."""
+    for role, group in (
+        ("reference", (reference,)),
+        ("suspects", suspects),
+        ("controls", controls),
+        ("candidates", candidates),
+    ):
+        for n in group:
+            if n not in names:
+                raise InputError(f"{where}: {role}: {n!r} is not an endpoint in this config")
+    if not suspects:
+        suspects = tuple(
+            n for n in names if n != reference and n not in controls and n not in candidates
+        )
+    if reference in suspects or reference in controls:
+        raise InputError(
+            f"{where}: the reference {reference!r} cannot also be a suspect or control"
+        )
+    both = set(suspects) & set(controls)
+    if both:
+        raise InputError(f"{where}: {sorted(both)[0]!r} is both a suspect and a control")
+    for n in candidates:
+        if n == reference or n in suspects or n in controls:
+            raise InputError(
+                f"{where}: candidates: {n!r} is already the reference, a suspect or a control "
+                "(a candidate is another possible teacher; controls must be independent of it)"
+            )
+    return tuple(suspects)
+
+
 def config_from_dict(raw: Any, source: str, base_dir: Path | None = None) -> RunConfig:
     if not isinstance(raw, dict):
         raise InputError(f"{source}: expected a mapping at the top level")
-    known = {"name", "reference", "suspects", "controls", "endpoints", "probes", "seed", "logprobs"}
+    known = {
+        "name",
+        "reference",
+        "suspects",
+        "controls",
+        "candidates",
+        "endpoints",
+        "probes",
+        "seed",
+        "logprobs",
+    }
     unknown = set(raw) - known
     if unknown:
         raise InputError(
@@ -208,23 +262,8 @@ def config_from_dict(raw: Any, source: str, base_dir: Path | None = None) -> Run
     reference = _require(raw, "reference", source)
     suspects = _names(raw.get("suspects"), f"{source}: suspects")
     controls = _names(raw.get("controls"), f"{source}: controls")
-    for role, names in (
-        ("reference", (reference,)),
-        ("suspects", suspects),
-        ("controls", controls),
-    ):
-        for n in names:
-            if n not in endpoints:
-                raise InputError(f"{source}: {role}: {n!r} is not an endpoint in this config")
-    if not suspects:
-        suspects = tuple(n for n in endpoints if n != reference and n not in controls)
-    if reference in suspects or reference in controls:
-        raise InputError(
-            f"{source}: the reference {reference!r} cannot also be a suspect or control"
-        )
-    both = set(suspects) & set(controls)
-    if both:
-        raise InputError(f"{source}: {sorted(both)[0]!r} is both a suspect and a control")
+    candidates = _names(raw.get("candidates"), f"{source}: candidates")
+    suspects = check_roles(source, list(endpoints), reference, suspects, controls, candidates)
     probes_raw = raw.get("probes") or {}
     if not isinstance(probes_raw, dict):
         raise InputError(f"{source}: probes: expected a mapping")
@@ -269,6 +308,7 @@ def config_from_dict(raw: Any, source: str, base_dir: Path | None = None) -> Run
         probes=probes,
         seed=seed,
         logprobs=logprobs,
+        candidates=candidates,
     )
 
 

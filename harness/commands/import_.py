@@ -25,6 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", help="the reference model (default: the first model)")
     p.add_argument("--suspects", help="comma-separated suspects (default: every other model)")
     p.add_argument("--controls", help="comma-separated control panel (default: none)")
+    p.add_argument(
+        "--candidates",
+        help="comma-separated other candidate teachers: each suspect is also attributed "
+        "(which of the reference and these taught it, if any)",
+    )
     p.add_argument("--limit", type=int, help="only the first N prompts")
     p.add_argument("--results", default="results", help="where run directories go")
     p.add_argument("--run-id", help="run directory name (default: derived from the corpus)")
@@ -35,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from harness.config import EndpointSpec, ProbeSelection, RunConfig
+    from harness.config import EndpointSpec, ProbeSelection, RunConfig, check_roles
     from harness.endpoints.replay import corpus_index
     from harness.errors import InputError
     from harness.interop.datasets_io import prepare_import
@@ -51,19 +56,22 @@ def main(args: argparse.Namespace) -> int:
         raise InputError(f"{corpus}: no model {missing[0]!r} in this corpus")
     reference = args.reference or models[0]
     controls = comma_list(args.controls)
-    suspects = comma_list(args.suspects) or [
-        m for m in models if m != reference and m not in controls
-    ]
-    for m in [reference, *suspects, *controls]:
+    candidates = comma_list(args.candidates)
+    suspects = comma_list(args.suspects)
+    for m in [reference, *suspects, *controls, *candidates]:
         if m not in available:
             raise InputError(f"{corpus}: no model {m!r} in this corpus")
         if m not in models:
             models.append(m)
+    suspects = check_roles(
+        str(corpus), models, reference, tuple(suspects), tuple(controls), tuple(candidates)
+    )
     config = RunConfig(
         name=f"import-{corpus.name.split('.')[0]}",
         reference=reference,
-        suspects=tuple(suspects),
+        suspects=suspects,
         controls=tuple(controls),
+        candidates=tuple(candidates),
         endpoints={
             m: EndpointSpec(name=m, kind="replay", base_url=str(corpus), model=m, concurrency=64)
             for m in models

@@ -27,6 +27,7 @@ class Attribution:
     p_values: dict[str, float]  # per candidate: suspect closer to it than controls are
     versus: dict[str, float] = field(default_factory=dict)  # best vs other, Holm-adjusted
     notes: list[str] = field(default_factory=list)
+    best: str | None = None  # the leading candidate, named or not (None: not tested)
 
 
 def attribute(
@@ -58,4 +59,4 @@ def attribute(
     versus = dict(zip(others, stats.holm(raw), strict=True))
     ok = pvals[best] < alpha and all(p < alpha for p in versus.values())
     notes = [] if ok else [f"best candidate {best} does not beat every other significantly"]
-    return Attribution(suspect, best if ok else None, pvals, versus, notes)
+    return Attribution(suspect, best if ok else None, pvals, versus, notes, best)

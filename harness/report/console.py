@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.analysis import Analysis
-from harness.report.fmt import fmt_p, summary_numbers
+from harness.report.fmt import ATTRIBUTION_COLUMNS, attribution_cells, fmt_p, summary_numbers
 
 _STYLE = {"distilled": "bold red", "related": "yellow", "not distilled": "green"}
 
@@ -48,6 +48,7 @@ def print_analysis(analysis: Analysis, console: Console) -> None:
             str(r["n_controls"]),
         )
     console.print(table)
+    _print_attribution(analysis, console)
     for v in analysis.verdicts:
         panel = ", ".join(analysis.controls_of.get(v.suspect, [])) or "none"
         console.print(Text(v.suspect, style="bold") + Text(f": {v.null}"))
@@ -72,3 +73,20 @@ def print_analysis(analysis: Analysis, console: Console) -> None:
             f"[yellow]{len(analysis.failures)} sample(s) failed and were left out; "
             "run again to retry them.[/]"
         )
+
+
+def _print_attribution(analysis: Analysis, console: Console) -> None:
+    from harness.report.json_report import attribution
+
+    data = attribution(analysis)
+    if data is None:
+        return
+    table = Table(
+        title="Which candidate taught it? " + ", ".join(data["candidates"]), title_justify="left"
+    )
+    for col in ATTRIBUTION_COLUMNS:
+        table.add_column(col, justify="right" if col.startswith("p ") else "left")
+    for a in data["suspects"]:
+        table.add_row(*attribution_cells(a))
+    console.print(table)
+    console.print(Text(f"  {data['rule']}", style="dim"))

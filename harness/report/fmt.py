@@ -28,3 +28,20 @@ def summary_numbers(r: dict[str, Any]) -> list[str]:
         fmt_num(r["margin"], "+.3f"),
         f"{fmt_num(r['effect'], '+.3f')} [{fmt_num(lo, '+.3f')}, {fmt_num(hi, '+.3f')}]",
     ]
+
+
+ATTRIBUTION_COLUMNS = ("suspect", "attributed to", "leading candidate", "p (closer than controls)",
+                       "p (beats the others, Holm)")  # fmt: skip
+
+
+def attribution_cells(a: dict[str, Any]) -> list[str]:
+    """One report.json `attribution.suspects` row in ATTRIBUTION_COLUMNS order."""
+    lead = a["leading"]
+    versus = [v for v in a["versus"].values() if v is not None]
+    return [
+        a["suspect"],
+        a["teacher"] or ("no single teacher" if lead else "not tested"),
+        lead or "—",
+        fmt_p(a["p_values"].get(lead)) if lead else "—",
+        fmt_p(max(versus)) if versus else "—",
+    ]

@@ -12,7 +12,13 @@ from typing import Any
 
 from harness.analysis import Analysis
 from harness.report import json_report
-from harness.report.fmt import fmt_num, fmt_p, summary_numbers
+from harness.report.fmt import (
+    ATTRIBUTION_COLUMNS,
+    attribution_cells,
+    fmt_num,
+    fmt_p,
+    summary_numbers,
+)
 from harness.report.plots import esc, figures
 
 TRUNCATE = 700  # characters of an answer shown before "show all"
@@ -73,6 +79,24 @@ def _summary(data: dict[str, Any]) -> list[str]:
         if r["notes"]:
             out.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in r["notes"]) + "</ul>")
     return out
+
+
+def _attribution(data: dict[str, Any]) -> list[str]:
+    att = data.get("attribution")
+    if not att:
+        return []
+    head = "".join(f"<th>{esc(c)}</th>" for c in ATTRIBUTION_COLUMNS)
+    rows = [
+        "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in attribution_cells(a)) + "</tr>"
+        for a in att["suspects"]
+    ]
+    return [
+        "<h2 id='attribution'>Which candidate taught it?</h2>",
+        f"<p>Candidates: {esc(', '.join(att['candidates']))}. {esc(att['rule'])}.</p>",
+        f"<table><tr>{head}</tr>",
+        *rows,
+        "</table>",
+    ]
 
 
 def _families(data: dict[str, Any]) -> list[str]:
@@ -179,6 +203,7 @@ def render_dict(data: dict[str, Any]) -> str:
             f"<p><b>{len(data['failures'])} sample(s) failed</b> and were left out; run again to "
             "retry them.</p>"
         )
+    parts += _attribution(data)
     parts.append("<h2 id='plots'>Plots</h2>")
     for slug, caption, svg in figures(data):
         parts.append(

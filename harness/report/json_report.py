@@ -18,7 +18,7 @@ import numpy as np
 from harness import __version__
 from harness.analysis import Analysis
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 SIMILARITY_FEATURE = "char4"  # what `similarity_matrix` uses by default
 
 
@@ -40,6 +40,8 @@ def roles(analysis: Analysis) -> dict[str, str]:
             out[m] = "suspect"
         elif m in controls:
             out[m] = "control"
+        elif m in analysis.candidates:
+            out[m] = "candidate"
         else:
             out[m] = "other"
     return out
@@ -149,6 +151,31 @@ def sequential(v: Any) -> list[dict[str, Any]] | None:
     return out
 
 
+def attribution(analysis: Analysis) -> dict[str, Any] | None:
+    """Which candidate taught each suspect, if any (None when the run names no candidates)."""
+    if not analysis.candidates:
+        return None
+    return {
+        "candidates": [analysis.reference, *analysis.candidates],
+        "rule": (
+            "the leading candidate is named only when the suspect is significantly closer to it "
+            "than the controls are and beats every other candidate significantly (best versus "
+            "rest, Holm-corrected); otherwise no single teacher"
+        ),
+        "suspects": [
+            {
+                "suspect": a.suspect,
+                "teacher": a.teacher,
+                "leading": a.best,
+                "p_values": {k: _num(v) for k, v in a.p_values.items()},
+                "versus": {k: _num(v) for k, v in a.versus.items()},
+                "notes": a.notes,
+            }
+            for a in analysis.attributions
+        ],
+    }
+
+
 def manifest_digest(manifest: dict[str, Any]) -> dict[str, Any]:
     """What a reader needs to reproduce or price the run, out of the full manifest."""
     cfg = manifest.get("config", {})
@@ -212,6 +239,7 @@ def to_dict(analysis: Analysis) -> dict[str, Any]:
         "sequential": {
             v.suspect: seq for v in analysis.verdicts if (seq := sequential(v)) is not None
         },
+        "attribution": attribution(analysis),
         "similarity": {
             "feature": SIMILARITY_FEATURE,
             "models": analysis.models,

@@ -9,7 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.report.fmt import fmt_num, fmt_p, summary_numbers
+from harness.report.fmt import (
+    ATTRIBUTION_COLUMNS,
+    attribution_cells,
+    fmt_num,
+    fmt_p,
+    summary_numbers,
+)
 from harness.report.plots import figures
 
 TRUNCATE = 400
@@ -80,6 +86,12 @@ def render_dict(data: dict[str, Any], plot_links: dict[str, str] | None = None) 
         lines += [f"  - {cell(n)}" for n in r["notes"]]
     if data["failures"]:
         lines += ["", f"**{len(data['failures'])} sample(s) failed** and were left out."]
+    if data.get("attribution"):
+        att = data["attribution"]
+        lines += ["", "## Which candidate taught it?", ""]
+        lines += [f"Candidates: {cell(', '.join(att['candidates']))}. {cell(att['rule'])}.", ""]
+        lines += [_row(*ATTRIBUTION_COLUMNS), _row(*["---"] * len(ATTRIBUTION_COLUMNS))]
+        lines += [_row(*(cell(c) for c in attribution_cells(a))) for a in att["suspects"]]
     lines += ["", "## Plots", ""]
     for slug, caption, _svg in figures(data):
         if slug in plot_links:
