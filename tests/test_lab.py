@@ -567,7 +567,8 @@ def test_lab_refuses_an_export_it_cannot_write(flags, expect, tmp_path, capsys):
 @pytest.mark.slow
 def test_lab_end_to_end_tiny(tmp_path):
     """The whole lab on a tiny configuration: 8 prompts per source, 10 probes per run, with
-    the corpus controls (run H's path) taught by a small corpus written here."""
+    the corpus controls (run H's path) taught by a small corpus written here, and two self
+    prompts in the suspects' data (run I's path)."""
     pytest.importorskip("torch")
     pytest.importorskip("xllamacpp")
     from harness.lab import serve
@@ -576,7 +577,12 @@ def test_lab_end_to_end_tiny(tmp_path):
     corpus = _control_corpus(tmp_path / "corpus")
     lab = tmp_path / "lab"
     cfg = LabConfig(
-        lab_dir=lab, n_prompts=8, probe_limit=10, port_base=18191, control_corpus=corpus
+        lab_dir=lab,
+        n_prompts=8,
+        probe_limit=10,
+        port_base=18191,
+        control_corpus=corpus,
+        suspect_self_prompts=2,
     )
     try:
         report = run_lab(cfg)
@@ -586,6 +592,12 @@ def test_lab_end_to_end_tiny(tmp_path):
     for summary in report["training"].values():
         assert summary["steps"] == 1 and summary["loss_last"] is not None
     assert report["training"]["student-oasst"]["pairs"] == 7  # one empty answer skipped
+    # Self prompts reach the suspects' data only, answered by each suspect's own source.
+    assert report["training"]["student-teacher"]["pairs"] == 10
+    assert report["training"]["student-gemma"]["pairs"] == 10
+    assert report["training"]["student-smollm"]["pairs"] == 8
+    assert report["data"]["qwen2.5-coder-0.5b"]["answers"] == 10
+    assert report["data"]["smollm2-135m"]["answers"] == 8
     ev = report["evaluation"]
     assert ev["plain"]["verdicts"]["student-teacher"]["n_controls"] == 11
     assert ev["plain"]["verdicts"]["student-gemma"]["n_controls"] == 10

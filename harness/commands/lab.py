@@ -177,7 +177,7 @@ def _run(args) -> int:
             f"--suspect-seed {args.suspect_seed} equals --seed: that is the run itself, not "
             "another draw of its suspects"
         )
-    _n_self(args.suspect_self_prompts)
+    n_self = _n_self(args.suspect_self_prompts)
     lab = _experiment()
     cfg = lab.LabConfig(
         lab_dir=_lab_dir(args),
@@ -187,7 +187,7 @@ def _run(args) -> int:
         lr=args.lr,
         seed=args.seed,
         suspect_seed=args.suspect_seed,
-        suspect_self_prompts=args.suspect_self_prompts,
+        suspect_self_prompts=n_self,
         train_jobs=args.train_jobs,
         selection=args.selection,
         probe_limit=args.probe_limit,

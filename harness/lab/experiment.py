@@ -184,7 +184,9 @@ def collect_data(cfg: LabConfig, *, log=print, timings: dict | None = None):
         n_self = cfg.suspect_self_prompts
         mine = [_data_source(s) for s in cfg.students if s.name in cfg.suspects]
         log(f"collecting {n_self} self prompts per suspect source")
-        data.collect(store, mine, servers, n_prompts=cfg.n_prompts, n_self=n_self)
+        data.collect(
+            store, mine, servers, n_prompts=cfg.n_prompts, n_self=n_self, max_tokens=cfg.max_tokens
+        )
         sizes |= data.describe_n(store, mine, cfg.n_prompts, None, n_self)
     timings["collect_s"] = time.perf_counter() - t0
     return servers, sizes
