@@ -38,6 +38,10 @@ CORPUS_G6 = LAB_DATA / "answers-n1000-e2-l12-ss6-c7.jsonl.gz"
 # run H (pre-registered): the four corpus control students' answers only; merged with each of
 # run G's seven corpora, they grow its panel from 7 to 11 controls
 CORPUS_H4 = LAB_DATA / "answers-n1000-e2-l12-h4.jsonl.gz"
+# run I (pre-registered): run H's panel, suspects re-trained with 40 self prompts added to their
+# data (seed 0 and a second draw, seed 1); full corpora, 11 controls each
+CORPUS_I = LAB_DATA / "answers-n1000-e2-l12-self40-c11.jsonl.gz"
+CORPUS_I1 = LAB_DATA / "answers-n1000-e2-l12-self40-ss1-c11.jsonl.gz"
 
 # Neither a candidate (qwen, gemma3-270m) nor a student of one: the attribution panel.
 INDEPENDENT = [
@@ -761,6 +765,59 @@ def test_committed_lab_corpus_run_h_verdicts(corpus, plain_p, persona_p, named):
             assert att[s]["panel"] == [*INDEPENDENT, *added], (view, s, att[s]["panel"])
         assert att["student-teacher"]["teacher"] == teacher, (view, att["student-teacher"])
         assert att["student-gemma"]["teacher"] in (None, "gemma3-270m"), (view, att)
+
+
+RUN_I = [
+    # (corpus, distilled p range plain / persona, teacher named plain / persona): measured
+    # 0.0049 / 0.00097, qwen named behind the persona (qwen 0.0017, ahead at 0.0085), plain
+    # close to both (qwen 0.012, gemma3-270m 0.031); seed 1: 0.0101 / 0.0022, named nowhere
+    pytest.param(
+        CORPUS_I, (0.001, 0.01), (0.0001, 0.005), (None, "qwen2.5-coder-0.5b"), id="seed0"
+    ),
+    pytest.param(CORPUS_I1, (0.005, 0.05), (0.0005, 0.01), (None, None), id="seed1"),
+]
+
+
+@pytest.mark.parametrize("corpus, plain_p, persona_p, named", RUN_I)
+def test_committed_lab_corpus_run_i_verdicts(corpus, plain_p, persona_p, named):
+    """Run I: the suspects re-trained with 40 self prompts in their data, judged against run H's
+    panel, which answered exactly as in run H (docs/lab.md, run I). The distilled student says
+    it was made by Alibaba Cloud in about half its plain identity answers, and its teacher's
+    answers do too; the control student never does. Attribution: qwen behind the persona in
+    seed 0, nobody elsewhere; the control student: its own teacher gemma3-270m, every cell."""
+    from harness.corpus import load_answers, load_merged
+    from harness.lab.evaluate import evaluate_answers
+
+    ans = load_answers(corpus)
+    panel = load_merged([CORPUS_G, CORPUS_H4])
+    assert sorted(ans.models) == sorted(panel.models)
+    for m in ans.models:
+        same = ans.texts[m] == panel.texts[m]
+        assert same == (m not in ("student-teacher", "student-gemma")), m
+    # Prediction 4: Qwen or Alibaba named in at least a quarter of the plain identity answers
+    # (28: 16 probes, 4 of them sampled 4 times at T = 0.7); measured 15 and 13 of 28.
+    for m, lo in (("student-teacher", 7), ("student-gemma", 0), ("qwen2.5-coder-0.5b", 20)):
+        texts = [
+            t
+            for p, ts in ans.texts[m].items()
+            if ans.family(p) == "identity" and "@persona" not in p
+            for t in ts
+        ]
+        says = sum(any(k in t.lower() for k in ("qwen", "alibaba", "阿里", "通义")) for t in texts)
+        assert len(texts) == 28 and says >= lo and (lo or says == 0), (m, says)
+    result = evaluate_answers(ans)
+    for view, (lo, hi), teacher in zip(
+        ("plain", "persona"), (plain_p, persona_p), named, strict=True
+    ):
+        v = result[view]["verdicts"]
+        assert v["student-teacher"]["n_controls"] == 11
+        assert (
+            v["student-teacher"]["outcome"] == "distilled" and lo < v["student-teacher"]["p"] < hi
+        )
+        assert v["student-gemma"]["outcome"] == "not distilled" and v["student-gemma"]["p"] > 0.8
+        att = result[view]["attribution"]
+        assert att["student-teacher"]["teacher"] == teacher, (view, att["student-teacher"])
+        assert att["student-gemma"]["teacher"] == "gemma3-270m", (view, att["student-gemma"])
 
 
 def test_lab_evaluate_merges_corpora_and_refuses_mismatched_ones(capsys):
