@@ -295,6 +295,10 @@ def run_check(cfg: CheckConfig, *, show_progress: bool = False, console: Any = N
         exit_code = EXIT_FLAGGED
     data["suspects"] = suspects
     data["flagged"] = flagged
+    if analysis is not None and analysis.candidates:
+        from harness.report.json_report import attribution
+
+        data["attribution"] = attribution(analysis)
     data["status"] = {EXIT_CLEAR: "clear", EXIT_FLAGGED: "flagged"}.get(exit_code, "error")
     data["exit_code"] = exit_code
     data["error"] = message or None

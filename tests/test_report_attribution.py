@@ -134,3 +134,29 @@ def test_import_refuses_a_candidate_that_is_a_control(tmp_path: Path, capsys) ->
     err = capsys.readouterr().err
     assert "'beta' is already the reference, a suspect or a control" in err
     assert not (tmp_path / "r").exists()
+
+
+def test_check_json_carries_the_attribution_without_changing_the_exit(tmp_path: Path) -> None:
+    """A scheduled check with candidates: the exit code still says only "flagged against the
+    reference" (100: alpha-pupil), and check.json says who taught each watched model."""
+    import yaml
+
+    corpus = str(_write_corpus(tmp_path / "c.jsonl"))
+    models = ["alpha", "beta", "alpha-pupil", "beta-pupil", *CONTROLS]
+    raw = {
+        "reference": "alpha",
+        "candidates": ["beta"],
+        "watchlist": ["alpha-pupil", "beta-pupil"],
+        "controls": CONTROLS,
+        "endpoints": {m: {"kind": "replay", "base_url": corpus, "model": m} for m in models},
+        "probes": {"corpus": corpus},
+        "output": "out",
+        "reports": ["json"],
+    }
+    cfg = tmp_path / "check.yaml"
+    cfg.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    assert main(["check", str(cfg)]) == 100
+    data = json.loads((tmp_path / "out" / "check.json").read_text())
+    assert data["flagged"] == ["alpha-pupil"]
+    taught = {a["suspect"]: a["teacher"] for a in data["attribution"]["suspects"]}
+    assert taught == {"alpha-pupil": "alpha", "beta-pupil": "beta"}
