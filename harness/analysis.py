@@ -72,12 +72,16 @@ def analyse(run_dir: RunDir, *, alpha: float = 0.05) -> Analysis:
         for s, panel_s in controls_of.items()
         for v in detect(answers, reference, [s], panel_s, alpha=alpha)
     ]
+    missing = [c for c in candidates if c not in present]
     candidates = [c for c in candidates if c in present]
     attributions = [
         attribute(answers, s, [reference, *candidates], panel_s, alpha=alpha)
         for s, panel_s in controls_of.items()
-        if candidates
+        if candidates or missing
     ]
+    for a in attributions:
+        if missing:
+            a.notes.append(f"candidates without answers, left out: {', '.join(missing)}")
     return Analysis(
         manifest=manifest,
         reference=reference,

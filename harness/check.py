@@ -295,7 +295,7 @@ def run_check(cfg: CheckConfig, *, show_progress: bool = False, console: Any = N
         exit_code = EXIT_FLAGGED
     data["suspects"] = suspects
     data["flagged"] = flagged
-    if analysis is not None and analysis.candidates:
+    if analysis is not None and analysis.attributions:
         from harness.report.json_report import attribution
 
         data["attribution"] = attribution(analysis)

@@ -91,6 +91,9 @@ def test_attribution_names_teacher_only_when_clear():
     assert a.teacher == "R"
     b = attribute(ans, "C0", ["R", "S"], controls)
     assert b.teacher is None
+    # One candidate is no attribution (best-versus-rest would be vacuous and name it).
+    c = attribute(ans, "S", ["R"], controls)
+    assert c.teacher is None and c.best is None and c.notes == ["needs at least two candidates"]
 
 
 def test_sequential_stops_early_on_strong_evidence():

@@ -594,7 +594,8 @@ def test_lab_end_to_end_tiny(tmp_path):
         serve.stop(lab)
     assert set(report["training"]) == {s.name for s in cfg.students} and len(cfg.students) == 11
     for summary in report["training"].values():
-        assert summary["steps"] == 1 and summary["loss_last"] is not None
+        # One epoch of batches of 8: the suspects' 10 pairs (two self prompts) take 2 steps.
+        assert summary["steps"] == -(-summary["pairs"] // 8) and summary["loss_last"] is not None
     assert report["training"]["student-oasst"]["pairs"] == 7  # one empty answer skipped
     # Self prompts reach the suspects' data only, answered by each suspect's own source.
     assert report["training"]["student-teacher"]["pairs"] == 10

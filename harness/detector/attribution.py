@@ -41,11 +41,13 @@ def attribute(
 ) -> Attribution:
     """Name the teacher among `candidates` only when it beats every other one significantly."""
     panel = [suspect, *controls]
+    if len(candidates) < 2:
+        return Attribution(suspect, None, {}, notes=["needs at least two candidates"])
+    if len(controls) < MIN_CONTROLS:
+        return Attribution(suspect, None, {}, notes=[f"needs >= {MIN_CONTROLS} controls"])
     if table is None:
         table = similarity.compute(answers, candidates, panel + candidates)
     rows = np.arange(len(table.prompts))
-    if len(controls) < MIN_CONTROLS:
-        return Attribution(suspect, None, {}, notes=[f"needs >= {MIN_CONTROLS} controls"])
     z = {}
     pvals = {}
     for c in candidates:

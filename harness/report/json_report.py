@@ -153,7 +153,7 @@ def sequential(v: Any) -> list[dict[str, Any]] | None:
 
 def attribution(analysis: Analysis) -> dict[str, Any] | None:
     """Which candidate taught each suspect, if any (None when the run names no candidates)."""
-    if not analysis.candidates:
+    if not analysis.attributions:
         return None
     return {
         "candidates": [analysis.reference, *analysis.candidates],
