@@ -158,7 +158,7 @@ def attribution(analysis: Analysis) -> dict[str, Any] | None:
     return {
         "candidates": [analysis.reference, *analysis.candidates],
         "rule": (
-            "the leading candidate is named only when the suspect is significantly closer to it "
+            "The leading candidate is named only when the suspect is significantly closer to it "
             "than the controls are and beats every other candidate significantly (best versus "
             "rest, Holm-corrected); otherwise no single teacher"
         ),
