@@ -42,6 +42,7 @@ CORPUS_H4 = LAB_DATA / "answers-n1000-e2-l12-h4.jsonl.gz"
 # data (seed 0 and a second draw, seed 1); full corpora, 11 controls each
 CORPUS_I = LAB_DATA / "answers-n1000-e2-l12-self40-c11.jsonl.gz"
 CORPUS_I1 = LAB_DATA / "answers-n1000-e2-l12-self40-ss1-c11.jsonl.gz"
+CORPUS_I2 = LAB_DATA / "answers-n1000-e2-l12-self40-ss2-c11.jsonl.gz"  # added after seeds 0-1
 
 # Neither a candidate (qwen, gemma3-270m) nor a student of one: the attribution panel.
 INDEPENDENT = [
@@ -771,11 +772,16 @@ def test_committed_lab_corpus_run_h_verdicts(corpus, plain_p, persona_p, named):
 RUN_I = [
     # (corpus, distilled p range plain / persona, teacher named plain / persona): measured
     # 0.0049 / 0.00097, qwen named behind the persona (qwen 0.0017, ahead at 0.0085), plain
-    # close to both (qwen 0.012, gemma3-270m 0.031); seed 1: 0.0101 / 0.0022, named nowhere
+    # close to both (qwen 0.012, gemma3-270m 0.031); seed 1: 0.0101 / 0.0022, named nowhere;
+    # seed 2 (added after seeing seeds 0-1): 0.0084 / 0.0014, qwen behind the persona (0.0024,
+    # ahead at 0.020), plain close to both (0.0046 / 0.0049); its control student persona: none
     pytest.param(
         CORPUS_I, (0.001, 0.01), (0.0001, 0.005), (None, "qwen2.5-coder-0.5b"), id="seed0"
     ),
     pytest.param(CORPUS_I1, (0.005, 0.05), (0.0005, 0.01), (None, None), id="seed1"),
+    pytest.param(
+        CORPUS_I2, (0.001, 0.01), (0.0002, 0.005), (None, "qwen2.5-coder-0.5b"), id="seed2"
+    ),
 ]
 
 
@@ -785,7 +791,8 @@ def test_committed_lab_corpus_run_i_verdicts(corpus, plain_p, persona_p, named):
     panel, which answered exactly as in run H (docs/lab.md, run I). The distilled student says
     it was made by Alibaba Cloud in about half its plain identity answers, and its teacher's
     answers do too; the control student never does. Attribution: qwen behind the persona in
-    seed 0, nobody elsewhere; the control student: its own teacher gemma3-270m, every cell."""
+    seeds 0 and 2, nobody elsewhere; the control student: its own teacher gemma3-270m, or
+    nobody (seed 2 persona), never qwen."""
     from harness.corpus import load_answers, load_merged
     from harness.lab.evaluate import evaluate_answers
 
@@ -818,7 +825,10 @@ def test_committed_lab_corpus_run_i_verdicts(corpus, plain_p, persona_p, named):
         assert v["student-gemma"]["outcome"] == "not distilled" and v["student-gemma"]["p"] > 0.8
         att = result[view]["attribution"]
         assert att["student-teacher"]["teacher"] == teacher, (view, att["student-teacher"])
-        assert att["student-gemma"]["teacher"] == "gemma3-270m", (view, att["student-gemma"])
+        own = (
+            (None, "gemma3-270m") if corpus == CORPUS_I2 and view == "persona" else ("gemma3-270m",)
+        )
+        assert att["student-gemma"]["teacher"] in own, (view, att["student-gemma"])
 
 
 def test_lab_evaluate_merges_corpora_and_refuses_mismatched_ones(capsys):
