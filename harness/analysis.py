@@ -74,14 +74,12 @@ def analyse(run_dir: RunDir, *, alpha: float = 0.05) -> Analysis:
     ]
     missing = [c for c in candidates if c not in present]
     candidates = [c for c in candidates if c in present]
-    attributions = [
-        attribute(answers, s, [reference, *candidates], panel_s, alpha=alpha)
-        for s, panel_s in controls_of.items()
-        if candidates or missing
-    ]
-    for a in attributions:
+    attributions = []
+    for s, panel_s in controls_of.items() if candidates or missing else ():
+        a = attribute(answers, s, [reference, *candidates], panel_s, alpha=alpha)
         if missing:
             a.notes.append(f"candidates without answers, left out: {', '.join(missing)}")
+        attributions.append(a)
     return Analysis(
         manifest=manifest,
         reference=reference,

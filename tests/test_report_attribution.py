@@ -160,3 +160,23 @@ def test_check_json_carries_the_attribution_without_changing_the_exit(tmp_path: 
     assert data["flagged"] == ["alpha-pupil"]
     taught = {a["suspect"]: a["teacher"] for a in data["attribution"]["suspects"]}
     assert taught == {"alpha-pupil": "alpha", "beta-pupil": "beta"}
+
+
+def test_reports_say_why_a_suspect_was_not_attributed(tmp_path: Path, capsys) -> None:
+    """Three controls are too few for a model-level test: every report says "not tested" and
+    why, instead of an empty or silent row."""
+    corpus = _write_corpus(tmp_path / "c.jsonl", n_prompts=8)
+    argv = ["import", str(corpus), "--reference", "alpha", "--candidates", "beta"]
+    argv += ["--suspects", "beta-pupil", "--controls", "c0,c1,c2"]
+    argv += ["--results", str(tmp_path / "r"), "--run-id", "few", "--no-progress"]
+    assert main(argv) == 0
+    run = tmp_path / "r" / "few"
+    capsys.readouterr()
+    assert main(["report", str(run), "--format", "md,html,json"]) == 0
+    out = capsys.readouterr().out
+    (a,) = json.loads((run / "report.json").read_text())["attribution"]["suspects"]
+    assert a["teacher"] is None and a["leading"] is None and a["notes"] == ["needs >= 5 controls"]
+    assert "| beta-pupil | not tested |" in (run / "report.md").read_text()
+    assert "- beta-pupil: needs &gt;= 5 controls" in (run / "report.md").read_text()
+    assert "beta-pupil: needs &gt;= 5 controls" in (run / "report.html").read_text()
+    assert "beta-pupil: needs >= 5 controls" in out

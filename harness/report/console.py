@@ -11,7 +11,13 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.analysis import Analysis
-from harness.report.fmt import ATTRIBUTION_COLUMNS, attribution_cells, fmt_p, summary_numbers
+from harness.report.fmt import (
+    ATTRIBUTION_COLUMNS,
+    attribution_cells,
+    attribution_notes,
+    fmt_p,
+    summary_numbers,
+)
 
 _STYLE = {"distilled": "bold red", "related": "yellow", "not distilled": "green"}
 
@@ -90,3 +96,5 @@ def _print_attribution(analysis: Analysis, console: Console) -> None:
         table.add_row(*attribution_cells(a))
     console.print(table)
     console.print(Text(f"  {data['rule']}", style="dim"))
+    for note in attribution_notes(data):
+        console.print(Text(f"  • {note}"))

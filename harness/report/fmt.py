@@ -30,8 +30,13 @@ def summary_numbers(r: dict[str, Any]) -> list[str]:
     ]
 
 
-ATTRIBUTION_COLUMNS = ("suspect", "attributed to", "leading candidate", "p (closer than controls)",
-                       "p (beats the others, Holm)")  # fmt: skip
+ATTRIBUTION_COLUMNS = (
+    "suspect",
+    "attributed to",
+    "leading candidate",
+    "p (closer than controls)",
+    "p (beats the others, Holm)",
+)
 
 
 def attribution_cells(a: dict[str, Any]) -> list[str]:
@@ -45,3 +50,9 @@ def attribution_cells(a: dict[str, Any]) -> list[str]:
         fmt_p(a["p_values"].get(lead)) if lead else "—",
         fmt_p(max(versus)) if versus else "—",
     ]
+
+
+def attribution_notes(att: dict[str, Any]) -> list[str]:
+    """The attribution's notes as `suspect: note` lines for under the table: why nobody was
+    named, or was not tested (too few controls, a candidate without answers)."""
+    return [f"{a['suspect']}: {n}" for a in att["suspects"] for n in a["notes"]]

@@ -15,6 +15,7 @@ from harness.report import json_report
 from harness.report.fmt import (
     ATTRIBUTION_COLUMNS,
     attribution_cells,
+    attribution_notes,
     fmt_num,
     fmt_p,
     summary_numbers,
@@ -96,6 +97,7 @@ def _attribution(data: dict[str, Any]) -> list[str]:
         f"<table><tr>{head}</tr>",
         *rows,
         "</table>",
+        *(f"<p class='null'>{esc(n)}</p>" for n in attribution_notes(att)),
     ]
 
 

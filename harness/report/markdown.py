@@ -12,6 +12,7 @@ from typing import Any
 from harness.report.fmt import (
     ATTRIBUTION_COLUMNS,
     attribution_cells,
+    attribution_notes,
     fmt_num,
     fmt_p,
     summary_numbers,
@@ -92,6 +93,8 @@ def render_dict(data: dict[str, Any], plot_links: dict[str, str] | None = None) 
         lines += [f"Candidates: {cell(', '.join(att['candidates']))}. {cell(att['rule'])}.", ""]
         lines += [_row(*ATTRIBUTION_COLUMNS), _row(*["---"] * len(ATTRIBUTION_COLUMNS))]
         lines += [_row(*(cell(c) for c in attribution_cells(a))) for a in att["suspects"]]
+        if notes := attribution_notes(att):
+            lines += ["", *(f"- {cell(n)}" for n in notes)]
     lines += ["", "## Plots", ""]
     for slug, caption, _svg in figures(data):
         if slug in plot_links:
