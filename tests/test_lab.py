@@ -769,24 +769,22 @@ def test_committed_lab_corpus_run_h_verdicts(corpus, plain_p, persona_p, named):
         assert att["student-gemma"]["teacher"] in (None, "gemma3-270m"), (view, att)
 
 
+QWEN, GEMMA = "qwen2.5-coder-0.5b", "gemma3-270m"
 RUN_I = [
-    # (corpus, distilled p range plain / persona, teacher named plain / persona): measured
-    # 0.0049 / 0.00097, qwen named behind the persona (qwen 0.0017, ahead at 0.0085), plain
-    # close to both (qwen 0.012, gemma3-270m 0.031); seed 1: 0.0101 / 0.0022, named nowhere;
-    # seed 2 (added after seeing seeds 0-1): 0.0084 / 0.0014, qwen behind the persona (0.0024,
-    # ahead at 0.020), plain close to both (0.0046 / 0.0049); its control student persona: none
-    pytest.param(
-        CORPUS_I, (0.001, 0.01), (0.0001, 0.005), (None, "qwen2.5-coder-0.5b"), id="seed0"
-    ),
-    pytest.param(CORPUS_I1, (0.005, 0.05), (0.0005, 0.01), (None, None), id="seed1"),
-    pytest.param(
-        CORPUS_I2, (0.001, 0.01), (0.0002, 0.005), (None, "qwen2.5-coder-0.5b"), id="seed2"
-    ),
+    # (corpus, distilled p range plain / persona, teacher named for the distilled student and
+    # for the control student, plain / persona): measured 0.0049 / 0.00097, qwen named behind
+    # the persona (qwen 0.0017, ahead at 0.0085), plain close to both (qwen 0.012, gemma3-270m
+    # 0.031); seed 1: 0.0101 / 0.0022, named nowhere; seed 2 (added after seeing seeds 0-1):
+    # 0.0084 / 0.0014, qwen behind the persona (0.0024, ahead at 0.020), plain close to both
+    # (0.0046 / 0.0049), its control student named by nobody behind the persona
+    pytest.param(CORPUS_I, (0.001, 0.01), (0.0001, 0.005), (None, QWEN), (GEMMA, GEMMA), id="s0"),
+    pytest.param(CORPUS_I1, (0.005, 0.05), (0.0005, 0.01), (None, None), (GEMMA, GEMMA), id="s1"),
+    pytest.param(CORPUS_I2, (0.001, 0.01), (0.0002, 0.005), (None, QWEN), (GEMMA, None), id="s2"),
 ]
 
 
-@pytest.mark.parametrize("corpus, plain_p, persona_p, named", RUN_I)
-def test_committed_lab_corpus_run_i_verdicts(corpus, plain_p, persona_p, named):
+@pytest.mark.parametrize("corpus, plain_p, persona_p, named, control_named", RUN_I)
+def test_committed_lab_corpus_run_i_verdicts(corpus, plain_p, persona_p, named, control_named):
     """Run I: the suspects re-trained with 40 self prompts in their data, judged against run H's
     panel, which answered exactly as in run H (docs/lab.md, run I). The distilled student says
     it was made by Alibaba Cloud in about half its plain identity answers, and its teacher's
@@ -814,8 +812,8 @@ def test_committed_lab_corpus_run_i_verdicts(corpus, plain_p, persona_p, named):
         says = sum(any(k in t.lower() for k in ("qwen", "alibaba", "阿里", "通义")) for t in texts)
         assert len(texts) == 28 and says >= lo and (lo or says == 0), (m, says)
     result = evaluate_answers(ans)
-    for view, (lo, hi), teacher in zip(
-        ("plain", "persona"), (plain_p, persona_p), named, strict=True
+    for view, (lo, hi), teacher, own in zip(
+        ("plain", "persona"), (plain_p, persona_p), named, control_named, strict=True
     ):
         v = result[view]["verdicts"]
         assert v["student-teacher"]["n_controls"] == 11
@@ -825,10 +823,7 @@ def test_committed_lab_corpus_run_i_verdicts(corpus, plain_p, persona_p, named):
         assert v["student-gemma"]["outcome"] == "not distilled" and v["student-gemma"]["p"] > 0.8
         att = result[view]["attribution"]
         assert att["student-teacher"]["teacher"] == teacher, (view, att["student-teacher"])
-        own = (
-            (None, "gemma3-270m") if corpus == CORPUS_I2 and view == "persona" else ("gemma3-270m",)
-        )
-        assert att["student-gemma"]["teacher"] in own, (view, att["student-gemma"])
+        assert att["student-gemma"]["teacher"] == own, (view, att["student-gemma"])
 
 
 def test_lab_evaluate_merges_corpora_and_refuses_mismatched_ones(capsys):
