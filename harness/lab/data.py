@@ -84,7 +84,7 @@ def collect(
     show_progress: bool = True,
 ) -> dict[str, dict]:
     """Ask every model source every lab prompt it has not answered yet (the first `n_prompts`
-    of the bank and the first `n_self` self prompts); returns run stats."""
+    of the bank, None: all of it, and the first `n_self` self prompts); returns run stats."""
     prompts = _prompts(n_prompts, n_self)
     model_sources = [s for s in sources if s.model]
     endpoints = {s.name: make_endpoint(endpoint_spec(s, servers)) for s in model_sources}

@@ -179,15 +179,14 @@ def collect_data(cfg: LabConfig, *, log=print, timings: dict | None = None):
     log(f"collecting {cfg.n_prompts} answers per source")
     sources = [_data_source(s) for s in cfg.students]
     data.collect(store, sources, servers, n_prompts=cfg.n_prompts, max_tokens=cfg.max_tokens)
-    sizes = data.describe_n(store, sources, cfg.n_prompts, cfg.control_corpus)
-    if cfg.suspect_self_prompts:
-        n_self = cfg.suspect_self_prompts
-        mine = [_data_source(s) for s in cfg.students if s.name in cfg.suspects]
+    n_self = cfg.suspect_self_prompts
+    taught = [_data_source(s) for s in cfg.students if s.name in cfg.suspects] if n_self else []
+    if taught:
         log(f"collecting {n_self} self prompts per suspect source")
-        data.collect(
-            store, mine, servers, n_prompts=cfg.n_prompts, n_self=n_self, max_tokens=cfg.max_tokens
-        )
-        sizes |= data.describe_n(store, mine, cfg.n_prompts, None, n_self)
+        data.collect(store, taught, servers, n_prompts=0, n_self=n_self, max_tokens=cfg.max_tokens)
+    rest = [s for s in sources if s not in taught]
+    sizes = data.describe_n(store, rest, cfg.n_prompts, cfg.control_corpus)
+    sizes |= data.describe_n(store, taught, cfg.n_prompts, None, n_self)
     timings["collect_s"] = time.perf_counter() - t0
     return servers, sizes
 

@@ -7,9 +7,9 @@ self-description is the best-known public sign of distillation. Run I adds these
 suspects' data only (`LabConfig.suspect_self_prompts`), answered by each suspect's own source.
 
 They are written for the lab, in the style of chat logs, and none is a probe: the identity
-suite asks the same kind of question, so `tests/test_lab.py` checks these against every probe
-with the same word-overlap rule as the bank. There are no human-written answers: only students
-of a model are taught them.
+suite asks the same kind of question, so `tests/test_lab.py` holds these to a stricter overlap
+rule than the bank's (at most half their words, Chinese: character pairs, shared with any
+probe). There are no human-written answers: only students of a model are taught them.
 """
 
 from __future__ import annotations
