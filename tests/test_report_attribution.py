@@ -133,6 +133,12 @@ def test_import_refuses_a_candidate_that_is_a_control(tmp_path: Path, capsys) ->
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "'beta' is already the reference, a suspect or a control" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
+    argv = ["import", str(corpus), "--candidates", "gamma", "--results", str(tmp_path / "r")]
+    assert main([*argv, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "no model 'gamma' in this corpus" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "r").exists()
 
 
