@@ -15,7 +15,7 @@ import numpy as np
 
 from harness.answers import Answers
 from harness.detector import similarity, stats
-from harness.detector.verdict import MIN_CONTROLS, feature_means, model_scores
+from harness.detector.verdict import MIN_CONTROLS, model_scores
 
 
 @dataclass
@@ -38,7 +38,6 @@ def attribute(
     *,
     alpha: float = 0.05,
     table: similarity.SimTable | None = None,
-    contrast: str = "z",
 ) -> Attribution:
     """Name the teacher among `candidates` only when it beats every other one significantly."""
     panel = [suspect, *controls]
@@ -56,12 +55,6 @@ def attribute(
         mu, sd = sc[1:].mean(), sc[1:].std(ddof=1)
         z[c] = (sc - mu) / (sd if sd > 0 else 1.0)
         pvals[c] = stats.prediction_pvalue(sc[0], sc[1:])[1]
-    if contrast == "common":
-        z = _common_feature_z(table, candidates, panel, rows)
-        if z is None:
-            return Attribution(
-                suspect, None, pvals, notes=["no feature applies to every candidate"]
-            )
     best = max(candidates, key=lambda c: z[c][0])
     others = [c for c in candidates if c != best]
     raw = [stats.prediction_pvalue((z[best] - z[o])[0], (z[best] - z[o])[1:])[1] for o in others]
@@ -69,27 +62,3 @@ def attribute(
     ok = pvals[best] < alpha and all(p < alpha for p in versus.values())
     notes = [] if ok else [f"best candidate {best} does not beat every other significantly"]
     return Attribution(suspect, best if ok else None, pvals, versus, notes, best)
-
-
-def _common_feature_z(
-    table: similarity.SimTable, candidates: list[str], panel: list[str], rows: np.ndarray
-) -> dict[str, np.ndarray] | None:
-    """Per candidate, the panel's standardised combined score over the features that apply to
-    every candidate. Why: a feature can apply to one candidate and not another (refusal
-    similarity needs the anchor to refuse somewhere), and a contrast of scores averaged over
-    different features compares unlike things."""
-    means = {c: feature_means(table, c, panel, rows) for c in candidates}
-    common = [f for f in means[candidates[0]] if all(f in means[c] for c in candidates)]
-    if not common:
-        return None
-    out = {}
-    for c in candidates:
-        parts = []
-        for f in common:
-            x = means[c][f]
-            sd = x.std(ddof=1)
-            parts.append(x / sd if sd > 0 else x * 0.0)
-        sc = np.mean(parts, axis=0)
-        mu, sd = sc[1:].mean(), sc[1:].std(ddof=1)
-        out[c] = (sc - mu) / (sd if sd > 0 else 1.0)
-    return out
