@@ -176,3 +176,38 @@ def test_few_self_consistent_probes_never_make_a_student_a_sibling():
     v = detect(ans, "R", ["S"], [f"C{i}" for i in range(10)])[0]
     assert v.outcome == "distilled", (v.outcome, v.notes)
     assert any("too few to tell a sibling" in n for n in v.notes)
+
+
+def _identity_world(silent_controls: int) -> Answers:
+    """_world plus 6 identity probes: R says it is Qwen, S repeats it, controls name their own
+    vendors except the first `silent_controls`, which never name anyone."""
+    ans = _world()
+    vendors = ["OpenAI", "Google", "Anthropic", "Mistral", "Meta"]
+    for i in range(6):
+        pid = f"identity:{i}"
+        ans.families[pid] = "identity"
+        for m in ans.models:
+            if m in ("R", "S"):
+                text = "I am Qwen, a model created by Alibaba Cloud."
+            elif int(m[1:]) < silent_controls:
+                text = "I'm a helpful assistant, happy to answer your questions."
+            else:
+                text = f"I am an assistant made by {vendors[int(m[1:]) % 5]}."
+            ans.texts[m][pid] = [text]
+    return ans
+
+
+def test_a_feature_dropped_for_a_silent_control_is_named_in_the_notes():
+    """A control that never makes an identity claim leaves the identity feature out of the
+    score (feature_means' rule); the verdict must say so and name that control, and say
+    nothing when every control makes a claim."""
+    controls = [f"C{i}" for i in range(10)]
+    silent = detect(_identity_world(silent_controls=2), "R", ["S"], controls)[0]
+    notes = [n for n in silent.notes if "'identity'" in n]
+    assert len(notes) == 1, silent.notes
+    assert "C0, C1 have no value" in notes[0] and "applies to 6 probes" in notes[0]
+    assert "C2" not in notes[0]
+    spoken = detect(_identity_world(silent_controls=0), "R", ["S"], controls)[0]
+    assert not [n for n in spoken.notes if "not scored" in n], spoken.notes
+    # Scored, the copied claim adds evidence: the suspect stands further out.
+    assert spoken.statistic > silent.statistic

@@ -143,6 +143,39 @@ def feature_means(
     return out
 
 
+def unscored_features(
+    table: similarity.SimTable, anchor: str, models: list[str], rows: np.ndarray
+) -> dict[str, tuple[int, list[str]]]:
+    """Features that apply to >= 3 of `rows` but that `feature_means` leaves out because some of
+    `models` has no value on any of them; each with its number of applicable rows and those
+    models. Why a report needs this: one control that never names a vendor (human-written
+    answers) silently removes the identity feature from the verdict, and a reader should not
+    assume it was weighed."""
+    a = table.anchor(anchor)
+    idx = table.model_index(models)
+    out = {}
+    for f in PRIMARY:
+        if f in table.vectors or f not in table.sims:
+            continue
+        s = table.sims[f][rows][:, idx, a]
+        applicable = ~np.isnan(s).all(axis=1)
+        if applicable.sum() < 3:
+            continue
+        empty = np.isnan(s[applicable]).all(axis=0)
+        if empty.any():
+            out[f] = (int(applicable.sum()), [m for m, e in zip(models, empty, strict=True) if e])
+    return out
+
+
+def _unscored_note(feature: str, models: list[str], n: int) -> str:
+    names = ", ".join(models[:4]) + (f" and {len(models) - 4} more" if len(models) > 4 else "")
+    return (
+        f"feature '{feature}' applies to {n} probes but is not scored: {names} "
+        f"{'has' if len(models) == 1 else 'have'} no value on any of them (a feature counts "
+        "only when every panel model has one)"
+    )
+
+
 def model_scores(
     table: similarity.SimTable,
     anchor: str,
@@ -250,6 +283,9 @@ def verdict_from_table(
 
     if k >= MIN_CONTROLS and len(ev_rows) >= 3:
         t, p = _test(table, reference, suspect, controls, ev_rows, foils, pooled)
+        panel = [suspect, *controls]
+        for f, (n, empty) in unscored_features(table, reference, panel, ev_rows).items():
+            notes.append(_unscored_note(f, empty, n))
     else:
         t, p = float("nan"), float("nan")
         notes.append(
