@@ -150,7 +150,8 @@ def unscored_features(
     `models` has no value on any of them; each with its number of applicable rows and those
     models. Why a report needs this: one control that never names a vendor (human-written
     answers) silently removes the identity feature from the verdict, and a reader should not
-    assume it was weighed."""
+    assume it was weighed. Read from the similarities to `anchor`; with foils their ranks can
+    leave out more, which this does not list."""
     a = table.anchor(anchor)
     idx = table.model_index(models)
     out = {}
