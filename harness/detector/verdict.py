@@ -104,6 +104,23 @@ def _nanmean(a: np.ndarray, axis: int = 0) -> np.ndarray:
     return np.divide(s, n, out=np.full(s.shape, np.nan), where=n > 0)
 
 
+def _pairwise_means(
+    table: similarity.SimTable, f: str, a: int, fi: list[int], idx: list[int], rows: np.ndarray
+) -> tuple[int, np.ndarray] | None:
+    """(applicable rows, each model's mean over them; NaN for a model without a value) of one
+    pairwise feature, or None when it applies to fewer than 3 of `rows`. With foils (`fi`) the
+    value is the rank contrast (see `model_scores`)."""
+    if fi:
+        r = table.ranks(f)[rows][:, idx]
+        s = r[:, :, a] - _nanmean(np.moveaxis(r[:, :, fi], 2, 0), axis=0)
+    else:
+        s = table.sims[f][rows][:, idx, a]
+    applicable = ~np.isnan(s).all(axis=1)
+    if applicable.sum() < 3:
+        return None
+    return int(applicable.sum()), _nanmean(s[applicable], axis=0)
+
+
 def feature_means(
     table: similarity.SimTable,
     anchor: str,
@@ -113,9 +130,9 @@ def feature_means(
 ) -> dict[str, np.ndarray]:
     """Per scored feature, each model's mean over `rows` (see `model_scores`).
 
-    Features with fewer than 3 applicable rows, or a model without any, are left out. Pattern
-    features (layout) give each model's pattern score against the rest of `models` instead of a
-    mean, the same with or without foils.
+    Features with fewer than 3 applicable rows, or a model without any, are left out
+    (`unscored_features` lists the latter). Pattern features (layout) give each model's pattern
+    score against the rest of `models` instead of a mean, the same with or without foils.
     """
     a = table.anchor(anchor)
     fi = [table.anchor(f) for f in foils]
@@ -124,47 +141,37 @@ def feature_means(
     for f in PRIMARY:
         if f in table.vectors:
             score = FEATURES[f].pattern(table.vectors[f][rows], table.model_index([anchor])[0], idx)
-            if not np.isnan(score).any():
-                out[f] = score
-            continue
-        if f not in table.sims:
-            continue
-        if fi:
-            r = table.ranks(f)[rows][:, idx]
-            s = r[:, :, a] - _nanmean(np.moveaxis(r[:, :, fi], 2, 0), axis=0)
+        elif f in table.sims and (got := _pairwise_means(table, f, a, fi, idx, rows)):
+            score = got[1]
         else:
-            s = table.sims[f][rows][:, idx, a]
-        applicable = ~np.isnan(s).all(axis=1)
-        if applicable.sum() < 3:
             continue
-        score = _nanmean(s[applicable], axis=0)
         if not np.isnan(score).any():
             out[f] = score
     return out
 
 
 def unscored_features(
-    table: similarity.SimTable, anchor: str, models: list[str], rows: np.ndarray
+    table: similarity.SimTable,
+    anchor: str,
+    models: list[str],
+    rows: np.ndarray,
+    foils: tuple[str, ...] | list[str] = (),
 ) -> dict[str, tuple[int, list[str]]]:
-    """Features that apply to >= 3 of `rows` but that `feature_means` leaves out because some of
-    `models` has no value on any of them; each with its number of applicable rows and those
-    models. Why a report needs this: one control that never names a vendor (human-written
-    answers) silently removes the identity feature from the verdict, and a reader should not
-    assume it was weighed. Read from the similarities to `anchor`; with foils their ranks can
-    leave out more, which this does not list."""
+    """Pairwise features that apply to >= 3 of `rows` but that `feature_means` leaves out
+    because some of `models` has no value on any of them; each with its number of applicable
+    rows and those models. Why a report needs this: one control that never names a vendor
+    (human-written answers) silently removes the identity feature from the verdict, and a
+    reader should not assume it was weighed."""
     a = table.anchor(anchor)
+    fi = [table.anchor(f) for f in foils]
     idx = table.model_index(models)
     out = {}
     for f in PRIMARY:
         if f in table.vectors or f not in table.sims:
             continue
-        s = table.sims[f][rows][:, idx, a]
-        applicable = ~np.isnan(s).all(axis=1)
-        if applicable.sum() < 3:
-            continue
-        empty = np.isnan(s[applicable]).all(axis=0)
-        if empty.any():
-            out[f] = (int(applicable.sum()), [m for m, e in zip(models, empty, strict=True) if e])
+        got = _pairwise_means(table, f, a, fi, idx, rows)
+        if got and np.isnan(got[1]).any():
+            out[f] = (got[0], [m for m, x in zip(models, got[1], strict=True) if np.isnan(x)])
     return out
 
 
@@ -285,7 +292,7 @@ def verdict_from_table(
     if k >= MIN_CONTROLS and len(ev_rows) >= 3:
         t, p = _test(table, reference, suspect, controls, ev_rows, foils, pooled)
         panel = [suspect, *controls]
-        for f, (n, empty) in unscored_features(table, reference, panel, ev_rows).items():
+        for f, (n, empty) in unscored_features(table, reference, panel, ev_rows, foils).items():
             notes.append(_unscored_note(f, empty, n))
     else:
         t, p = float("nan"), float("nan")
