@@ -3,8 +3,10 @@
 Why anchors: a verdict needs each model's similarity to the reference only (plus candidates for
 attribution), which is a sparse dot product per anchor; the all-pairs matrix is only needed for
 the heatmap (`similarity_matrix`). Several samples of one model for one prompt are joined into
-one document. IDF and style scales are computed over every model in `answers`, so adding or
-removing a control does not change anyone's similarity to the reference.
+one document. IDF and style scales are computed per prompt over the table's `models`, not over
+every model in `answers`: adding or removing a control moves everyone's similarities a little.
+So `detect` and `attribute` build one table per suspect (that suspect, its panel, the anchors),
+and one suspect's answers never move another suspect's numbers.
 """
 
 from __future__ import annotations
