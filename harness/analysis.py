@@ -75,11 +75,14 @@ def analyse(run_dir: RunDir, *, alpha: float = 0.05) -> Analysis:
     missing = [c for c in candidates if c not in present]
     candidates = [c for c in candidates if c in present]
     attributions = []
-    for s, panel_s in controls_of.items() if candidates or missing else ():
-        a = attribute(answers, s, [reference, *candidates], panel_s, alpha=alpha)
-        if missing:
-            a.notes.append(f"candidates without answers, left out: {', '.join(missing)}")
-        attributions.append(a)
+    if candidates or missing:
+        # One table per suspect, as in `detect`: its per-prompt IDF then holds that suspect, its
+        # panel and the candidates only, so one suspect never moves another's attribution.
+        for s, panel_s in controls_of.items():
+            a = attribute(answers, s, [reference, *candidates], panel_s, alpha=alpha)
+            if missing:
+                a.notes.append(f"candidates without answers, left out: {', '.join(missing)}")
+            attributions.append(a)
     return Analysis(
         manifest=manifest,
         reference=reference,

@@ -106,7 +106,7 @@ def collect(
 
 
 def _prompts(n_prompts: int | None, n_self: int) -> list[LabPrompt]:
-    return lab_prompts()[:n_prompts] + (self_prompts()[:n_self] if n_self else [])
+    return lab_prompts()[:n_prompts] + self_prompts()[:n_self]
 
 
 def _corpus_key(corpus: Path) -> tuple[Path, float]:
