@@ -17,6 +17,13 @@ from harness.answers import Answers
 from harness.detector import similarity, stats
 from harness.detector.verdict import MIN_CONTROLS, model_scores
 
+# The rule in one sentence, as reports print it next to the attribution table.
+RULE = (
+    "The leading candidate is named only when the suspect is significantly closer to it than the "
+    "controls are and beats every other candidate significantly (best versus rest, "
+    "Holm-corrected); otherwise no single teacher"
+)
+
 
 @dataclass
 class Attribution:

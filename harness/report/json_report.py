@@ -17,6 +17,7 @@ import numpy as np
 
 from harness import __version__
 from harness.analysis import Analysis
+from harness.detector.attribution import RULE as ATTRIBUTION_RULE
 
 SCHEMA_VERSION = "2.1"
 SIMILARITY_FEATURE = "char4"  # what `similarity_matrix` uses by default
@@ -157,11 +158,7 @@ def attribution(analysis: Analysis) -> dict[str, Any] | None:
         return None
     return {
         "candidates": [analysis.reference, *analysis.candidates],
-        "rule": (
-            "The leading candidate is named only when the suspect is significantly closer to it "
-            "than the controls are and beats every other candidate significantly (best versus "
-            "rest, Holm-corrected); otherwise no single teacher"
-        ),
+        "rule": ATTRIBUTION_RULE,
         "suspects": [
             {
                 "suspect": a.suspect,
