@@ -141,6 +141,11 @@ def load_merged(paths: Iterable[str | Path]) -> Answers:
     control students'). A model in two files must have the same answers in both, otherwise the
     files are not two parts of one experiment: that is refused, naming the model and files.
     """
+    return answers_from_records(merged_records(paths))
+
+
+def merged_records(paths: Iterable[str | Path]) -> list[dict]:
+    """The records `load_merged` keeps, in file order."""
     by_model: dict[str, tuple[Path, list[dict]]] = {}
     for path in map(Path, paths):
         mine: dict[str, list[dict]] = {}
@@ -155,7 +160,7 @@ def load_merged(paths: Iterable[str | Path]) -> Answers:
                 raise InputError(
                     f"{model} answers differently in {first} and {path}: not parts of one run"
                 )
-    return answers_from_records(r for _, recs in by_model.values() for r in recs)
+    return [r for _, recs in by_model.values() for r in recs]
 
 
 def _answer_keys(recs: list[dict]) -> list[tuple[str, str]]:

@@ -283,6 +283,69 @@ def test_suspect_redraw_reuses_the_panel():
     assert report_name(g1) == "report-n1000-e2-l12-ss1.json" != report_name(g)
 
 
+def test_panel_corpus_trains_and_probes_only_the_suspects(tmp_path):
+    """`--panel-corpus`: the two suspects are the only students; the probe run asks the
+    teacher and them (the panel's answers are committed); the report gets its own name."""
+    from harness.lab.experiment import LabConfig, report_name, run_config
+
+    cfg = LabConfig(
+        n_prompts=1000, epochs=2, train_layers=12, suspect_seed=3, panel_corpus=(CORPUS_I,)
+    )
+    assert [s.name for s in cfg.students] == list(cfg.suspects) and cfg.controls == ()
+    assert report_name(cfg) == "report-n1000-e2-l12-ss3-panel.json"
+    urls = {s: f"http://127.0.0.1:{9000 + i}/v1" for i, s in enumerate(cfg.suspects)}
+    servers = {"qwen2.5-coder-0.5b": _Server("chat", "http://127.0.0.1:8999")}
+    run = run_config(cfg, servers, urls, variants=False)
+    assert set(run.endpoints) == {"qwen2.5-coder-0.5b", *cfg.suspects} and run.controls == ()
+
+
+class _Server:
+    def __init__(self, api: str, base_url: str):
+        self.api, self.base_url = api, base_url
+
+
+def test_panel_join_scores_like_the_whole_corpus_and_refuses_changed_probes():
+    """Suspects' answers joined to a corpus's teacher and panel score exactly as the corpus
+    does; a suspect answer to a probe the corpus asked differently is refused, naming it."""
+    from harness.corpus import answers_from_records, iter_records, load_answers
+    from harness.errors import InputError
+    from harness.lab.evaluate import SUSPECTS, evaluate_answers, with_panel
+
+    mine = [r for r in iter_records(CORPUS_C) if r["model"] in SUSPECTS]
+    joined = answers_from_records(with_panel(mine, (CORPUS_C,), SUSPECTS))
+    whole = evaluate_answers(load_answers(CORPUS_C))
+    assert evaluate_answers(joined)["plain"]["verdicts"] == whole["plain"]["verdicts"]
+    mine[5] = {**mine[5], "prompt": mine[5]["prompt"] + " (edited)"}
+    with pytest.raises(
+        InputError, match=f"1 probes were asked differently.*{mine[5]['prompt_id']}"
+    ):
+        with_panel(mine, (CORPUS_C,), SUSPECTS)
+
+
+@pytest.mark.parametrize("broken", ["no-teacher", "few-controls", "with-control-corpus"])
+def test_lab_refuses_a_panel_corpus_it_cannot_use(broken, tmp_path, capsys):
+    """A panel corpus without the teacher or with fewer controls than a verdict needs, or one
+    given together with --control-corpus, is one error line before anything starts."""
+    from harness.corpus import iter_records, write_records
+
+    corpus = tmp_path / "panel.jsonl.gz"
+    recs = list(iter_records(CORPUS_C))
+    extra = []
+    if broken == "no-teacher":
+        recs = [r for r in recs if r["model"] != "qwen2.5-coder-0.5b"]
+        expect = "--panel-corpus: no answers from the teacher qwen2.5-coder-0.5b"
+    elif broken == "few-controls":
+        keep = {"qwen2.5-coder-0.5b", "smollm2-135m", "gemma3-270m", "student-human"}
+        recs = [r for r in recs if r["model"] in keep]
+        expect = "--panel-corpus: 3 lab controls, a verdict needs 5"
+    else:
+        extra = ["--control-corpus", str(_control_corpus(tmp_path / "c"))]
+        expect = "give one of them"
+    write_records(corpus, recs)
+    args = ["lab", "run", "--prompts", "8", "--panel-corpus", str(corpus), *extra]
+    _assert_refused(capsys, args, expect, tmp_path / "lab")
+
+
 @pytest.mark.skipif(
     importlib.util.find_spec("gguf") is None or importlib.util.find_spec("torch") is None,
     reason="needs the lab extra (torch, gguf)",
@@ -622,6 +685,28 @@ def test_lab_end_to_end_tiny(tmp_path):
     assert load_answers(tmp_path / "added.jsonl.gz").models == sorted(added)
     merged = load_merged([tmp_path / "rest.jsonl.gz", tmp_path / "added.jsonl.gz"])
     assert evaluate_answers(merged)["plain"]["verdicts"] == ev["plain"]["verdicts"]
+    # Run J's path: re-drawn suspects (seed 1) judged against the whole exported corpus's
+    # teacher and panel; only they are trained, and the export holds the whole record.
+    from dataclasses import replace
+
+    whole = tmp_path / "whole.jsonl.gz"
+    export_corpus(run_dir, whole)
+    redraw = replace(cfg, control_corpus=None, suspect_seed=1, panel_corpus=(whole,))
+    try:
+        again = run_lab(redraw)
+    finally:
+        serve.stop(lab)
+    assert set(again["training"]) == set(cfg.suspects)
+    assert all(t["pairs"] == 10 for t in again["training"].values())
+    drift = again["teacher_vs_panel_corpus"]
+    assert drift["answers"] >= 10 and 0 <= drift["identical"] <= drift["answers"]
+    ej = again["evaluation"]["plain"]
+    assert ej["verdicts"]["student-teacher"]["n_controls"] == 11
+    assert len(ej["attribution"]["student-teacher"]["panel"]) == 9
+    out = tmp_path / "redraw.jsonl.gz"
+    export_corpus(Path(again["runs"]["lab-persona"]), out, None, redraw)
+    assert load_answers(out).models == load_answers(whole).models
+    assert evaluate_answers(load_answers(out))["plain"]["verdicts"] == ej["verdicts"]
 
 
 def test_committed_lab_corpus_run_f_verdicts():

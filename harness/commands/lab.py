@@ -77,6 +77,13 @@ def register(subparsers) -> None:
         help="answer corpus (directory with responses.jsonl.gz, or the file) holding the four "
         "open instruction models whose students join the panel (run H, docs/lab.md)",
     )
+    r.add_argument(
+        "--panel-corpus",
+        action="append",
+        help="committed lab corpus (repeatable; merged by model) whose teacher and controls "
+        "judge re-trained suspects: only the two suspects are trained, served and probed "
+        "(run J, docs/lab.md); use the recipe the corpus's panel was trained with",
+    )
     r.add_argument("--export-corpus", help="also write every answer to this .jsonl.gz corpus")
     r.add_argument(
         "--export-models",
@@ -192,13 +199,16 @@ def _run(args) -> int:
         selection=args.selection,
         probe_limit=args.probe_limit,
         control_corpus=_control_corpus(args.control_corpus),
+        panel_corpus=_panel_corpus(args.panel_corpus, args.control_corpus),
     )
-    models = _export_plan(args, (lab.TEACHER, *cfg.suspects, *cfg.controls))
+    panel = _panel_models(cfg.panel_corpus) if cfg.panel_corpus else cfg.controls
+    models = _export_plan(args, (lab.TEACHER, *cfg.suspects, *panel))
     report = lab.run_lab(cfg)
     if args.export_corpus:
         from harness.lab.evaluate import export_corpus
 
-        n = export_corpus(Path(report["runs"]["lab-persona"]), Path(args.export_corpus), models)
+        run_dir = Path(report["runs"]["lab-persona"])
+        n = export_corpus(run_dir, Path(args.export_corpus), models, cfg)
         print(f"wrote {n} answers to {args.export_corpus}")
     if args.json:
         print(json.dumps(report, indent=2))
@@ -248,6 +258,41 @@ def _control_corpus(path: str | None) -> Path | None:
         if not corpus_pairs(Path(path), s.corpus):
             raise InputError(f"{path}: no usable answers from {s.corpus}")
     return Path(path)
+
+
+def _panel_corpus(paths: list[str] | None, control_corpus: str | None) -> tuple[Path, ...]:
+    """The panel corpora, checked before anything starts: they must hold the teacher and
+    enough lab controls for a verdict."""
+    if not paths:
+        return ()
+    if control_corpus:
+        raise InputError(
+            "--control-corpus trains run H's corpus students, --panel-corpus takes the panel's "
+            "answers from a committed corpus: give one of them"
+        )
+    from harness.detector.verdict import MIN_CONTROLS
+    from harness.lab.experiment import TEACHER
+
+    corpora = tuple(Path(p) for p in paths)
+    models = _panel_models(corpora, with_teacher=True)
+    if TEACHER not in models:
+        raise InputError(f"--panel-corpus: no answers from the teacher {TEACHER}")
+    if len(models) - 1 < MIN_CONTROLS:
+        raise InputError(
+            f"--panel-corpus: {len(models) - 1} lab controls, a verdict needs {MIN_CONTROLS}"
+        )
+    return corpora
+
+
+def _panel_models(corpora: tuple[Path, ...], with_teacher: bool = False) -> list[str]:
+    """The lab controls the panel corpora hold (and the teacher, if asked and present)."""
+    from harness.corpus import load_merged
+    from harness.lab.evaluate import CONTROLS
+    from harness.lab.experiment import TEACHER
+
+    held = set(load_merged(corpora).models)
+    wanted = (TEACHER, *CONTROLS) if with_teacher else CONTROLS
+    return [m for m in wanted if m in held]
 
 
 def _evaluate(args) -> int:

@@ -138,26 +138,22 @@ def evaluate_answers(
 
 
 def evaluate(run_dirs: dict[str, Path], cfg=None) -> dict[str, dict]:
-    """Score the lab's run directories (the persona run holds both views)."""
-    from harness.manifest import RunDir
-    from harness.store import Store, to_answers
+    """Score the lab's run directories (the persona run holds both views); with a panel corpus
+    (`LabConfig.panel_corpus`) the run's suspects against the corpus's teacher and panel."""
+    from harness.corpus import answers_from_records
 
     path = run_dirs.get("lab-persona") or next(iter(run_dirs.values()))
-    with Store(RunDir(Path(path)).store_path) as store:
-        answers = to_answers(store)
-    return evaluate_answers(answers)
+    return evaluate_answers(answers_from_records(run_records(Path(path), cfg)))
 
 
-def export_corpus(run_dir: Path, out: Path, models: Iterable[str] | None = None) -> int:
-    """Write every model's answers in a lab run (or only `models`') as a JSONL corpus (the
-    committed test data)."""
-    keep = None if models is None else set(models)
-    from harness.corpus import write_records
+def store_records(run_dir: Path, models: Iterable[str] | None = None) -> list[dict]:
+    """Every answer in a lab run's store (or only `models`') as corpus records."""
     from harness.manifest import RunDir
     from harness.store import Store, prompt_text
 
+    keep = None if models is None else set(models)
     with Store(RunDir(Path(run_dir)).store_path) as store:
-        records = [
+        return [
             {
                 "model": r.endpoint,
                 "prompt_id": r.probe_id,
@@ -169,6 +165,62 @@ def export_corpus(run_dir: Path, out: Path, models: Iterable[str] | None = None)
             for r in sorted(store.records(), key=lambda r: (r.endpoint, r.probe_id, r.sample_index))
             if keep is None or r.endpoint in keep
         ]
+
+
+def run_records(run_dir: Path, cfg=None) -> list[dict]:
+    """A lab run's answers as corpus records. With a panel corpus: the run's two suspects, then
+    every other model of the corpus (the teacher too: the panel was compared with those
+    answers; the run's own teacher answers only show how far re-asking moves them)."""
+    if cfg is None or not cfg.panel_corpus:
+        return store_records(run_dir)
+    return with_panel(store_records(run_dir, cfg.suspects), cfg.panel_corpus, cfg.suspects)
+
+
+def with_panel(suspect_records: list[dict], corpora, suspects) -> list[dict]:
+    """Suspects' records joined to the panel corpus's other models; a probe whose prompt text
+    differs between the two (the suite changed since the corpus was recorded) is refused, as
+    the suspects and the panel would then not have answered the same question."""
+    from harness.corpus import merged_records
+
+    panel = [r for r in merged_records(corpora) if r["model"] not in suspects]
+    asked = {r["prompt_id"]: r.get("prompt") for r in panel}
+    changed = sorted(
+        {
+            r["prompt_id"]
+            for r in suspect_records
+            if asked.get(r["prompt_id"]) not in (None, r["prompt"])
+        }
+    )
+    if changed:
+        raise InputError(
+            f"{len(changed)} probes were asked differently than in the panel corpus "
+            f"(e.g. {changed[0]}): the probe suites changed since it was recorded"
+        )
+    return suspect_records + panel
+
+
+def teacher_drift(run_dir: Path, cfg) -> dict:
+    """How many of the teacher's answers in this run equal the panel corpus's (llama.cpp
+    batching lets some differ between runs, docs/local-models.md). The verdicts use the
+    corpus's, against which the panel was measured; this says how much that choice matters."""
+    from harness.corpus import merged_records
+
+    def keyed(recs):
+        return {(r["prompt_id"], r.get("sample", 0)): r["response"] for r in recs}
+
+    now = keyed(store_records(run_dir, [TEACHER]))
+    then = keyed(r for r in merged_records(cfg.panel_corpus) if r["model"] == TEACHER)
+    both = set(now) & set(then)
+    return {"answers": len(both), "identical": sum(now[k] == then[k] for k in both)}
+
+
+def export_corpus(run_dir: Path, out: Path, models: Iterable[str] | None = None, cfg=None) -> int:
+    """Write a lab run's answers (or only `models`') as a JSONL corpus (the committed test
+    data); with a panel corpus, the whole record: new suspects, the corpus's teacher and panel."""
+    from harness.corpus import write_records
+
+    keep = None if models is None else set(models)
+    records = [r for r in run_records(run_dir, cfg) if keep is None or r["model"] in keep]
     out.parent.mkdir(parents=True, exist_ok=True)
     return write_records(out, records)
 

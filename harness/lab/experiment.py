@@ -71,6 +71,11 @@ class LabConfig:
     # An answer corpus (directory with responses.jsonl.gz, or the file) holding the models of
     # CORPUS_CONTROLS: adds their four students to the panel (run H).
     control_corpus: Path | None = None
+    # Re-drawn suspects judged against a committed panel (docs/lab.md, run J): only the two
+    # suspects are collected for, trained, served and probed; the teacher's and every control's
+    # answers come from these corpora, merged by model as `lab evaluate` merges them. A seed
+    # check then needs no control student on the machine (hours of training saved).
+    panel_corpus: tuple[Path, ...] = ()
     sources: tuple[Source, ...] = field(
         default_factory=lambda: (
             Source("student-teacher", TEACHER),
@@ -88,7 +93,10 @@ class LabConfig:
 
     @property
     def students(self) -> tuple[Source, ...]:
-        """Every student this run trains: `sources`, plus the corpus controls when given one."""
+        """Every student this run trains: `sources`, plus the corpus controls when given one;
+        with a panel corpus only the two suspects."""
+        if self.panel_corpus:
+            return self.sources[:2]
         return self.sources + (CORPUS_CONTROLS if self.control_corpus else ())
 
     @property
@@ -97,7 +105,8 @@ class LabConfig:
 
     @property
     def controls(self) -> tuple[str, ...]:
-        return controls_of(self.students)
+        """The panel this run probes (none with a panel corpus: its answers are committed)."""
+        return () if self.panel_corpus else controls_of(self.students)
 
 
 def controls_of(students: tuple[Source, ...]) -> tuple[str, ...]:
@@ -128,7 +137,9 @@ def run_config(
     from harness.config import EndpointSpec, ProbeSelection, RunConfig
 
     endpoints = {}
-    for name in (TEACHER, *LOCAL_CONTROLS):
+    # With a panel corpus the local controls' answers are committed ones: only the teacher is
+    # probed, so the report can say whether its answers still match the corpus's.
+    for name in (TEACHER,) if cfg.panel_corpus else (TEACHER, *LOCAL_CONTROLS):
         info = servers[name]
         endpoints[name] = EndpointSpec(
             name=name,
@@ -243,7 +254,7 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
         timings[f"probe_{config.name}_s"] = time.perf_counter() - t0
         results[config.name] = res.run_dir.path
     report = {
-        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
+        "config": json.loads(json.dumps(asdict(cfg), default=str)),
         "train_config": asdict(train_config(cfg)),  # the panel's; `config` has suspect_seed
         "data": sizes,
         "training": training,
@@ -251,6 +262,10 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
         "runs": {k: str(v) for k, v in results.items()},
         "evaluation": evaluate(results, cfg),
     }
+    if cfg.panel_corpus:
+        from harness.lab.evaluate import teacher_drift
+
+        report["teacher_vs_panel_corpus"] = teacher_drift(results["lab-persona"], cfg)
     (cfg.lab_dir / report_name(cfg)).write_text(json.dumps(report, indent=2))
     return report
 
@@ -349,5 +364,5 @@ FIRST_FIVE = (
 def report_name(cfg: LabConfig) -> str:
     """One report per recipe and probe selection, so no run overwrites another's report."""
     sel = "" if cfg.selection == "core" else f"-{cfg.selection}"
-    panel = "-corpus" if cfg.control_corpus else ""
+    panel = "-corpus" if cfg.control_corpus else "-panel" if cfg.panel_corpus else ""
     return f"report-{recipe_tag(cfg)}{sel}{panel}.json"
