@@ -134,25 +134,19 @@ def feature_means(
     (`unscored_features` lists the latter). Pattern features (layout) give each model's pattern
     score against the rest of `models` instead of a mean, the same with or without foils.
     """
-    return {f: s for f, (_, s) in _feature_values(table, anchor, models, rows, foils).items()}
-
-
-def _feature_values(table, anchor, models, rows, foils) -> dict[str, tuple[int | None, np.ndarray]]:
-    """`feature_means` with each feature's number of applicable rows (None: a pattern)."""
     a = table.anchor(anchor)
     fi = [table.anchor(f) for f in foils]
     idx = table.model_index(models)
     out = {}
     for f in PRIMARY:
         if f in table.vectors:
-            n = None
             score = FEATURES[f].pattern(table.vectors[f][rows], table.model_index([anchor])[0], idx)
         elif f in table.sims and (got := _pairwise_means(table, f, a, fi, idx, rows)):
-            n, score = got
+            score = got[1]
         else:
             continue
         if not np.isnan(score).any():
-            out[f] = (n, score)
+            out[f] = score
     return out
 
 
@@ -206,20 +200,17 @@ def model_scores(
     (`SimTable.ranks`), averaged over rows. Features are put on one scale by dividing by their
     standard deviation across `models` (a symmetric function of the whole panel, so suspect and
     controls stay exchangeable) — or by `feature_sd` when a pooled scale is given
-    (`pooling.ModeratedNull`) — and averaged with equal weights. An agreement feature's scale
-    is at least one probe's worth, 1/n over its n applicable rows (`Feature.steps`; detector
-    v6), the same for every model. Features with fewer than 3 applicable rows are skipped.
+    (`pooling.ModeratedNull`) — and averaged with equal weights. Features with fewer than 3
+    applicable rows are skipped.
     """
     parts = []
-    for f, (n, score) in _feature_values(table, anchor, models, rows, foils).items():
+    for f, score in feature_means(table, anchor, models, rows, foils).items():
         if feature_sd is not None:
             sd = feature_sd.get(f, math.nan)
             if not sd > 0:
                 continue
         else:
             sd = score.std(ddof=1) if len(score) > 1 else 0.0
-        if FEATURES[f].steps and n and not foils:
-            sd = max(sd, 1.0 / n)
         parts.append(score / sd if sd > 0 else score * 0.0)
     if not parts:
         return np.full(len(models), np.nan)

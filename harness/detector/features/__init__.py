@@ -32,20 +32,14 @@ class Feature(NamedTuple):
     # Pattern features only: fn(samples per model) -> per-model vectors (SimTable.vectors), and
     # pattern(vectors, reference index, panel indices) -> one score per panel model.
     pattern: object | None = None
-    # Agreement features (identity 0/1, refusal 0/0.5/1): a model's mean over n probes moves
-    # in steps of about 1/n, so its spread across a panel is never taken as less than that
-    # (`verdict.model_scores`, detector v6). Without the floor a feature that one or two
-    # models show on a single probe each gets a spread of a fraction of a probe, and those
-    # single probes then weigh as much as a lexical feature measured on every probe.
-    steps: bool = False
 
 
 FEATURES = {
     "char4": Feature(lexical.char_sims),
     "word2": Feature(lexical.word_sims),
     "style": Feature(style.prompt_sims),
-    "identity": Feature(identity.prompt_sims, ("identity",), steps=True),
-    "refusal": Feature(refusal.prompt_sims, ("refusal", "sensitive"), steps=True),
+    "identity": Feature(identity.prompt_sims, ("identity",)),
+    "refusal": Feature(refusal.prompt_sims, ("refusal", "sensitive")),
     "canary": Feature(canary.prompt_sims, ("canary",)),
     "layout": Feature(layout.prompt_vectors, pattern=layout.pattern_scores),
     # Optional, not scored (see docs/detector.md, "Optional features"). `embed` needs the

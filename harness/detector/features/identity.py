@@ -3,10 +3,8 @@
 Why: students trained on a teacher's chats often inherit its self-description ("I am ChatGPT,
 a model trained by OpenAI"; "我是通义千问"). A claim is negated when "not"/"不是"/"并非" sits
 just before it ("I am not ChatGPT"), and negated claims are dropped.
-Similarity of two answers: 1 if they claim a common vendor, 0 if they do not (one claims and
-the other does not, or both claim and disagree), NaN if neither makes a claim. A reference that
-says "I am Qwen" where the model says nothing has not been copied: that is evidence against,
-not an absence of evidence (the refusal feature's rule; detector v6, docs/lab.md).
+Similarity of two answers: 1 if they claim a common vendor, 0 if both claim and disagree,
+NaN if either makes no claim (no evidence either way).
 """
 
 from __future__ import annotations
@@ -62,6 +60,6 @@ def prompt_sims(docs: list[str], anchors: list[int] | None, prompt: str = "") ->
 
 
 def _agree(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a and not b:
-        return math.nan  # neither claims anything: no evidence either way
+    if not a or not b:
+        return math.nan  # no claim on one side: no evidence either way
     return 1.0 if a & b else 0.0
