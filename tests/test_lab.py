@@ -43,6 +43,9 @@ CORPUS_H4 = LAB_DATA / "answers-n1000-e2-l12-h4.jsonl.gz"
 CORPUS_I = LAB_DATA / "answers-n1000-e2-l12-self40-c11.jsonl.gz"
 CORPUS_I1 = LAB_DATA / "answers-n1000-e2-l12-self40-ss1-c11.jsonl.gz"
 CORPUS_I2 = LAB_DATA / "answers-n1000-e2-l12-self40-ss2-c11.jsonl.gz"  # added after seeds 0-1
+# Run J (session 10, pre-registered): fresh training draws of the two suspects only, judged
+# against committed panels (`lab run --panel-corpus`): J1 = run I's recipe, seed 3, run I's panel.
+CORPUS_J1 = LAB_DATA / "answers-n1000-e2-l12-self40-ss3-j.jsonl.gz"
 
 # Neither a candidate (qwen, gemma3-270m) nor a student of one: the attribution panel.
 INDEPENDENT = [
@@ -907,6 +910,50 @@ def test_committed_lab_corpus_run_i_verdicts(corpus, plain_p, persona_p, named, 
         )
         assert v["student-gemma"]["outcome"] == "not distilled" and v["student-gemma"]["p"] > 0.8
         att = result[view]["attribution"]
+        assert att["student-teacher"]["teacher"] == teacher, (view, att["student-teacher"])
+        assert att["student-gemma"]["teacher"] == own, (view, att["student-gemma"])
+
+
+RUN_J = [
+    # (corpus, its panel's corpora, distilled p range plain / persona, teacher named for the
+    # distilled and for the control student plain / persona, the control student's lowest p):
+    # J1 measured 5.3e-05 / 0.00092, qwen named in both views (ahead of gemma3-270m at Holm p
+    # 0.0069 / 0.0051), control student 0.91 / 0.68, named gemma3-270m plain, nobody persona
+    pytest.param(
+        CORPUS_J1,
+        [CORPUS_I],
+        (1e-5, 5e-4),
+        (2e-4, 5e-3),
+        (QWEN, QWEN),
+        (GEMMA, None),
+        0.5,
+        id="j1-self40-s3",
+    ),
+]
+
+
+@pytest.mark.parametrize("corpus, panel, plain_p, persona_p, named, control_named, ctrl_p", RUN_J)
+def test_committed_lab_corpus_run_j_verdicts(
+    corpus, panel, plain_p, persona_p, named, control_named, ctrl_p
+):
+    """Run J: only the two suspects were re-trained, served and probed; every other model's
+    answers are the panel corpus's, byte for byte (docs/lab.md, run J)."""
+    from harness.corpus import load_answers, load_merged
+    from harness.lab.evaluate import evaluate_answers
+
+    ans, was = load_answers(corpus), load_merged(panel)
+    assert sorted(ans.models) == sorted(was.models)
+    for m in ans.models:
+        assert (ans.texts[m] == was.texts[m]) == (m not in ("student-teacher", "student-gemma")), m
+    result = evaluate_answers(ans)
+    for view, (lo, hi), teacher, own in zip(
+        ("plain", "persona"), (plain_p, persona_p), named, control_named, strict=True
+    ):
+        v, att = result[view]["verdicts"], result[view]["attribution"]
+        assert v["student-teacher"]["n_controls"] == 11
+        assert v["student-teacher"]["outcome"] == "distilled", v["student-teacher"]
+        assert lo < v["student-teacher"]["p"] < hi, (view, v["student-teacher"]["p"])
+        assert v["student-gemma"]["outcome"] == "not distilled" and v["student-gemma"]["p"] > ctrl_p
         assert att["student-teacher"]["teacher"] == teacher, (view, att["student-teacher"])
         assert att["student-gemma"]["teacher"] == own, (view, att["student-gemma"])
 
