@@ -46,6 +46,8 @@ CORPUS_I2 = LAB_DATA / "answers-n1000-e2-l12-self40-ss2-c11.jsonl.gz"  # added a
 # Run J (session 10, pre-registered): fresh training draws of the two suspects only, judged
 # against committed panels (`lab run --panel-corpus`): J1 = run I's recipe, seed 3, run I's panel.
 CORPUS_J1 = LAB_DATA / "answers-n1000-e2-l12-self40-ss3-j.jsonl.gz"
+# J2 = run G's recipe (no self prompts), seed 7, run H's panel (run G's corpus + the -h4 one).
+CORPUS_J2 = LAB_DATA / "answers-n1000-e2-l12-ss7-h-j.jsonl.gz"
 
 # Neither a candidate (qwen, gemma3-270m) nor a student of one: the attribution panel.
 INDEPENDENT = [
@@ -928,6 +930,18 @@ RUN_J = [
         (GEMMA, None),
         0.5,
         id="j1-self40-s3",
+    ),
+    # J2 measured 0.00225 / 0.0132, nobody named in either view (close to both candidates:
+    # qwen p 0.025 / 0.016, gemma3-270m 0.022 / 0.035), control student 0.98 / 0.90
+    pytest.param(
+        CORPUS_J2,
+        [CORPUS_G, CORPUS_H4],
+        (5e-4, 1e-2),
+        (2e-3, 5e-2),
+        (None, None),
+        (GEMMA, None),
+        0.8,
+        id="j2-s7-run-h-panel",
     ),
 ]
 
