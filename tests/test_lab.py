@@ -292,6 +292,7 @@ def test_panel_corpus_trains_and_probes_only_the_suspects(tmp_path):
     """`--panel-corpus`: the two suspects are the only students; the probe run asks the
     teacher and them (the panel's answers are committed); the report gets its own name."""
     from harness.lab.experiment import LabConfig, report_name, run_config
+    from harness.local.server import ServerInfo
 
     cfg = LabConfig(
         n_prompts=1000, epochs=2, train_layers=12, suspect_seed=3, panel_corpus=(CORPUS_I,)
@@ -299,14 +300,9 @@ def test_panel_corpus_trains_and_probes_only_the_suspects(tmp_path):
     assert [s.name for s in cfg.students] == list(cfg.suspects) and cfg.controls == ()
     assert report_name(cfg) == "report-n1000-e2-l12-ss3-panel.json"
     urls = {s: f"http://127.0.0.1:{9000 + i}/v1" for i, s in enumerate(cfg.suspects)}
-    servers = {"qwen2.5-coder-0.5b": _Server("chat", "http://127.0.0.1:8999")}
-    run = run_config(cfg, servers, urls, variants=False)
+    teacher = ServerInfo("qwen2.5-coder-0.5b", "http://127.0.0.1:8999", "chat", 4, 0, 8999, "")
+    run = run_config(cfg, {teacher.name: teacher}, urls, variants=False)
     assert set(run.endpoints) == {"qwen2.5-coder-0.5b", *cfg.suspects} and run.controls == ()
-
-
-class _Server:
-    def __init__(self, api: str, base_url: str):
-        self.api, self.base_url = api, base_url
 
 
 def test_panel_join_scores_like_the_whole_corpus_and_refuses_changed_probes():
@@ -327,10 +323,13 @@ def test_panel_join_scores_like_the_whole_corpus_and_refuses_changed_probes():
         with_panel(mine, (CORPUS_C,), SUSPECTS)
 
 
-@pytest.mark.parametrize("broken", ["no-teacher", "few-controls", "with-control-corpus"])
+@pytest.mark.parametrize(
+    "broken", ["no-teacher", "few-controls", "with-control-corpus", "changed-probe"]
+)
 def test_lab_refuses_a_panel_corpus_it_cannot_use(broken, tmp_path, capsys):
-    """A panel corpus without the teacher or with fewer controls than a verdict needs, or one
-    given together with --control-corpus, is one error line before anything starts."""
+    """A panel corpus without the teacher, with fewer controls than a verdict needs, given
+    together with --control-corpus, or recorded when a probe read otherwise, is one error line
+    before anything starts (not after an hour of training)."""
     from harness.corpus import iter_records, write_records
 
     corpus = tmp_path / "panel.jsonl.gz"
@@ -343,9 +342,15 @@ def test_lab_refuses_a_panel_corpus_it_cannot_use(broken, tmp_path, capsys):
         keep = {"qwen2.5-coder-0.5b", "smollm2-135m", "gemma3-270m", "student-human"}
         recs = [r for r in recs if r["model"] in keep]
         expect = "--panel-corpus: 3 lab controls, a verdict needs 5"
-    else:
+    elif broken == "with-control-corpus":
         extra = ["--control-corpus", str(_control_corpus(tmp_path / "c"))]
         expect = "give one of them"
+    else:
+        pid = recs[0]["prompt_id"]
+        recs = [
+            {**r, "prompt": r["prompt"] + " (old)"} if r["prompt_id"] == pid else r for r in recs
+        ]
+        expect = f"1 probes were asked differently than in the panel corpus (e.g. {pid})"
     write_records(corpus, recs)
     args = ["lab", "run", "--prompts", "8", "--panel-corpus", str(corpus), *extra]
     _assert_refused(capsys, args, expect, tmp_path / "lab")

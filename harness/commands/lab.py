@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from harness.commands import comma_list
@@ -199,10 +200,10 @@ def _run(args) -> int:
         selection=args.selection,
         probe_limit=args.probe_limit,
         control_corpus=_control_corpus(args.control_corpus),
-        panel_corpus=_panel_corpus(args.panel_corpus, args.control_corpus),
     )
-    panel = _panel_models(cfg.panel_corpus) if cfg.panel_corpus else cfg.controls
-    models = _export_plan(args, (lab.TEACHER, *cfg.suspects, *panel))
+    corpora, panel = _panel_corpus(args.panel_corpus, args.control_corpus, cfg)
+    cfg = replace(cfg, panel_corpus=corpora)
+    models = _export_plan(args, (lab.TEACHER, *cfg.suspects, *(panel or cfg.controls)))
     report = lab.run_lab(cfg)
     if args.export_corpus:
         from harness.lab.evaluate import export_corpus
@@ -260,39 +261,36 @@ def _control_corpus(path: str | None) -> Path | None:
     return Path(path)
 
 
-def _panel_corpus(paths: list[str] | None, control_corpus: str | None) -> tuple[Path, ...]:
-    """The panel corpora, checked before anything starts: they must hold the teacher and
-    enough lab controls for a verdict."""
+def _panel_corpus(
+    paths: list[str] | None, control_corpus: str | None, cfg
+) -> tuple[tuple[Path, ...], list[str]]:
+    """The panel corpora and the lab controls they hold, checked before anything starts: they
+    must hold the teacher and enough controls for a verdict, and have been asked the probes
+    this run will ask (an hour of training must not end in that error)."""
     if not paths:
-        return ()
+        return (), []
     if control_corpus:
         raise InputError(
             "--control-corpus trains run H's corpus students, --panel-corpus takes the panel's "
             "answers from a committed corpus: give one of them"
         )
+    from harness.corpus import merged_records
     from harness.detector.verdict import MIN_CONTROLS
-    from harness.lab.experiment import TEACHER
+    from harness.lab.evaluate import CONTROLS, refuse_changed
+    from harness.lab.experiment import TEACHER, asked_texts
 
     corpora = tuple(Path(p) for p in paths)
-    models = _panel_models(corpora, with_teacher=True)
-    if TEACHER not in models:
+    records = merged_records(corpora)
+    held = {r["model"] for r in records}
+    if TEACHER not in held:
         raise InputError(f"--panel-corpus: no answers from the teacher {TEACHER}")
-    if len(models) - 1 < MIN_CONTROLS:
+    controls = [m for m in CONTROLS if m in held]
+    if len(controls) < MIN_CONTROLS:
         raise InputError(
-            f"--panel-corpus: {len(models) - 1} lab controls, a verdict needs {MIN_CONTROLS}"
+            f"--panel-corpus: {len(controls)} lab controls, a verdict needs {MIN_CONTROLS}"
         )
-    return corpora
-
-
-def _panel_models(corpora: tuple[Path, ...], with_teacher: bool = False) -> list[str]:
-    """The lab controls the panel corpora hold (and the teacher, if asked and present)."""
-    from harness.corpus import load_merged
-    from harness.lab.evaluate import CONTROLS
-    from harness.lab.experiment import TEACHER
-
-    held = set(load_merged(corpora).models)
-    wanted = (TEACHER, *CONTROLS) if with_teacher else CONTROLS
-    return [m for m in wanted if m in held]
+    refuse_changed(records, asked_texts(cfg).items())
+    return corpora, controls
 
 
 def _evaluate(args) -> int:

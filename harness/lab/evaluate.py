@@ -137,15 +137,6 @@ def evaluate_answers(
     return result
 
 
-def evaluate(run_dirs: dict[str, Path], cfg=None) -> dict[str, dict]:
-    """Score the lab's run directories (the persona run holds both views); with a panel corpus
-    (`LabConfig.panel_corpus`) the run's suspects against the corpus's teacher and panel."""
-    from harness.corpus import answers_from_records
-
-    path = run_dirs.get("lab-persona") or next(iter(run_dirs.values()))
-    return evaluate_answers(answers_from_records(run_records(Path(path), cfg)))
-
-
 def store_records(run_dir: Path, models: Iterable[str] | None = None) -> list[dict]:
     """Every answer in a lab run's store (or only `models`') as corpus records."""
     from harness.manifest import RunDir
@@ -177,39 +168,38 @@ def run_records(run_dir: Path, cfg=None) -> list[dict]:
 
 
 def with_panel(suspect_records: list[dict], corpora, suspects) -> list[dict]:
-    """Suspects' records joined to the panel corpus's other models; a probe whose prompt text
-    differs between the two (the suite changed since the corpus was recorded) is refused, as
-    the suspects and the panel would then not have answered the same question."""
+    """Suspects' records joined to the panel corpus's other models (see `refuse_changed`)."""
     from harness.corpus import merged_records
 
     panel = [r for r in merged_records(corpora) if r["model"] not in suspects]
-    asked = {r["prompt_id"]: r.get("prompt") for r in panel}
-    changed = sorted(
-        {
-            r["prompt_id"]
-            for r in suspect_records
-            if asked.get(r["prompt_id"]) not in (None, r["prompt"])
-        }
-    )
+    refuse_changed(panel, [(r["prompt_id"], r["prompt"]) for r in suspect_records])
+    return suspect_records + panel
+
+
+def refuse_changed(panel: list[dict], asked: Iterable[tuple[str, str]]) -> None:
+    """Refuse when a probe the panel corpus holds was asked with other text (`asked`: probe id
+    and prompt text pairs): the suite changed since the corpus was recorded, so the suspects
+    and the panel would not have answered the same question."""
+    then = {r["prompt_id"]: r.get("prompt") for r in panel}
+    changed = sorted({pid for pid, text in asked if then.get(pid) not in (None, text)})
     if changed:
         raise InputError(
             f"{len(changed)} probes were asked differently than in the panel corpus "
             f"(e.g. {changed[0]}): the probe suites changed since it was recorded"
         )
-    return suspect_records + panel
 
 
-def teacher_drift(run_dir: Path, cfg) -> dict:
-    """How many of the teacher's answers in this run equal the panel corpus's (llama.cpp
-    batching lets some differ between runs, docs/local-models.md). The verdicts use the
-    corpus's, against which the panel was measured; this says how much that choice matters."""
-    from harness.corpus import merged_records
+def teacher_drift(run_dir: Path, records: list[dict]) -> dict:
+    """How many of the teacher's answers in this run equal those in `records` (`run_records`
+    of a panel-corpus run: the corpus's). llama.cpp batching lets some differ between runs
+    (docs/local-models.md); the verdicts use the corpus's, against which the panel was
+    measured, and this says how much that choice matters."""
 
     def keyed(recs):
         return {(r["prompt_id"], r.get("sample", 0)): r["response"] for r in recs}
 
     now = keyed(store_records(run_dir, [TEACHER]))
-    then = keyed(r for r in merged_records(cfg.panel_corpus) if r["model"] == TEACHER)
+    then = keyed(r for r in records if r["model"] == TEACHER)
     both = set(now) & set(then)
     return {"answers": len(both), "identical": sum(now[k] == then[k] for k in both)}
 

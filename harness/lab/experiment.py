@@ -169,6 +169,17 @@ def run_config(
     )
 
 
+def asked_texts(cfg: LabConfig) -> dict[str, str]:
+    """Probe id -> the prompt text a lab run's probe runs ask (as the store records it), for
+    checking a panel corpus against the suites before anything starts."""
+    from harness.probes import load_suites, select
+    from harness.runner import build_request
+    from harness.store import prompt_text
+
+    probes = select(load_suites(), cfg.selection, variants=True)
+    return {p.id: prompt_text(build_request(p, "openai-chat", 0).canonical_json()) for p in probes}
+
+
 def collect_data(cfg: LabConfig, *, log=print, timings: dict | None = None):
     """Start the local models and store every source's answers to the first `n_prompts` lab
     prompts (answers already stored are not asked again). Returns (servers, data sizes).
@@ -204,8 +215,9 @@ def collect_data(cfg: LabConfig, *, log=print, timings: dict | None = None):
 
 def run_lab(cfg: LabConfig, *, log=print) -> dict:
     """Run (or resume) the whole experiment; returns and writes `<lab_dir>/report-n*-e*.json`."""
+    from harness.corpus import answers_from_records
     from harness.lab import data, serve
-    from harness.lab.evaluate import evaluate
+    from harness.lab.evaluate import evaluate_answers, run_records, teacher_drift
     from harness.lab.export import write_student_gguf
     from harness.lab.train import BASE_GGUF
     from harness.pipeline import run
@@ -253,6 +265,8 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
         )
         timings[f"probe_{config.name}_s"] = time.perf_counter() - t0
         results[config.name] = res.run_dir.path
+    # The persona run holds both views; with a panel corpus, joined to the corpus's answers.
+    records = run_records(results["lab-persona"], cfg)
     report = {
         "config": json.loads(json.dumps(asdict(cfg), default=str)),
         "train_config": asdict(train_config(cfg)),  # the panel's; `config` has suspect_seed
@@ -260,12 +274,10 @@ def run_lab(cfg: LabConfig, *, log=print) -> dict:
         "training": training,
         "timings_s": {k: round(v, 1) for k, v in timings.items()},
         "runs": {k: str(v) for k, v in results.items()},
-        "evaluation": evaluate(results, cfg),
+        "evaluation": evaluate_answers(answers_from_records(records)),
     }
     if cfg.panel_corpus:
-        from harness.lab.evaluate import teacher_drift
-
-        report["teacher_vs_panel_corpus"] = teacher_drift(results["lab-persona"], cfg)
+        report["teacher_vs_panel_corpus"] = teacher_drift(results["lab-persona"], records)
     (cfg.lab_dir / report_name(cfg)).write_text(json.dumps(report, indent=2))
     return report
 
