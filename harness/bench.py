@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +64,7 @@ class CaseResult:
     n_controls: int
     foils: tuple[str, ...] = ()
     panel_rule_used: str = ""
+    features: dict[str, float] = field(default_factory=dict)  # `Verdict.features`
 
 
 def auc(pos: np.ndarray, neg: np.ndarray) -> float:
@@ -169,6 +170,7 @@ def run_cases(
                 len(controls),
                 tuple(foils),
                 used,
+                v.features,
             )
         )
     return out
@@ -233,6 +235,7 @@ def run_bench(
             "n_controls": r.n_controls,
             "foils": list(r.foils),
             "panel_rule_used": r.panel_rule_used,
+            "features": r.features,
         }
         for r in results
     ]

@@ -211,3 +211,28 @@ def test_a_feature_dropped_for_a_silent_control_is_named_in_the_notes():
     assert not [n for n in spoken.notes if "not scored" in n], spoken.notes
     # Scored, the copied claim adds evidence: the suspect stands further out.
     assert spoken.statistic > silent.statistic
+
+
+def test_feature_standing_is_the_suspects_distance_from_the_controls_in_their_sds():
+    from harness.detector import similarity
+    from harness.detector.verdict import feature_means
+
+    ans = _world()
+    controls = [f"C{i}" for i in range(10)]
+    v = detect(ans, "R", ["S"], controls)[0]
+    table = similarity.compute(ans, ["R"], ["S", *controls])
+    means = feature_means(table, "R", ["S", *controls], np.arange(len(table.prompts)))
+    assert set(v.features) == set(means) and {"char4", "word2"} <= set(v.features)
+    for f, x in means.items():
+        assert v.features[f] == pytest.approx((x[0] - x[1:].mean()) / x[1:].std(ddof=1))
+    assert v.features["char4"] > 2  # the copying student stands out where it copies
+    c = detect(ans, "R", ["C0"], controls[1:])[0]
+    assert c.features["char4"] < v.features["char4"]
+
+
+def test_attribution_shows_each_candidates_feature_standing():
+    ans = _world()
+    a = attribute(ans, "S", ["R", "C0"], [f"C{i}" for i in range(1, 10)])
+    assert set(a.features) == {"R", "C0"}
+    assert a.features["R"]["char4"] > 2
+    assert a.features["R"]["char4"] > a.features["C0"]["char4"] + 1

@@ -1021,6 +1021,29 @@ def test_lab_evaluate_json_is_the_evaluation(capsys):
     assert printed["plain"]["attribution"]["student-teacher"]["teacher"] == "qwen2.5-coder-0.5b"
 
 
+def test_lab_evaluate_shows_which_features_point_to_which_teacher(capsys):
+    """Each suspect's feature standing against the teacher and against every candidate is in
+    the JSON and on the terminal: a reader sees why a student was or was not attributed."""
+    import json
+
+    from harness.cli import main
+
+    assert main(["lab", "evaluate", str(CORPUS_J1), "--json"]) == 0
+    plain = json.loads(capsys.readouterr().out)["plain"]
+    against = {s: plain["attribution"][s]["features"] for s in plain["verdicts"]}
+    assert set(against["student-teacher"]) == {"qwen2.5-coder-0.5b", "gemma3-270m"}
+    # Each student stands out most on the lexical features against its own teacher.
+    for student, own, other in (
+        ("student-teacher", "qwen2.5-coder-0.5b", "gemma3-270m"),
+        ("student-gemma", "gemma3-270m", "qwen2.5-coder-0.5b"),
+    ):
+        assert against[student][own]["word2"] > 3 > against[student][other]["word2"]
+    assert plain["verdicts"]["student-teacher"]["features"]["char4"] > 3
+    assert main(["lab", "evaluate", str(CORPUS_J1)]) == 0
+    out = capsys.readouterr().out
+    assert "feature standing" in out and "against gemma3-270m: char4 +" in out
+
+
 def test_lab_evaluate_refuses_a_corpus_it_cannot_score(tmp_path, capsys):
     """A corpus without the lab's teacher or suspects, or without 3 probes they all answered,
     is one clear error line (exit 2), never a silent empty evaluation."""

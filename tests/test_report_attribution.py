@@ -10,6 +10,7 @@ import hashlib
 import json
 import random
 from dataclasses import asdict
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,25 @@ def test_reports_say_why_a_suspect_was_not_attributed(tmp_path: Path, capsys) ->
     assert "- beta-pupil: needs &gt;= 5 controls" in (run / "report.md").read_text()
     assert "beta-pupil: needs &gt;= 5 controls" in (run / "report.html").read_text()
     assert "beta-pupil: needs >= 5 controls" in out
+
+
+def test_reports_show_which_features_carry_the_verdict_and_point_to_a_candidate(
+    run_dir: Path, capsys
+) -> None:
+    data = json.loads((run_dir / "report.json").read_text())
+    rows = {r["suspect"]: r for r in data["summary"]}
+    # alpha-pupil copies the reference's words: it stands far out on both lexical features;
+    # beta-pupil copies another teacher and stands among the controls.
+    copier, other = rows["alpha-pupil"]["features"], rows["beta-pupil"]["features"]
+    assert copier["char4"] > 3 and copier["word2"] > 3
+    assert abs(other["char4"]) < 2 and other["char4"] < copier["char4"]
+    att = {a["suspect"]: a["features"] for a in data["attribution"]["suspects"]}
+    assert set(att["beta-pupil"]) == {"alpha", "beta"}
+    assert att["beta-pupil"]["beta"]["char4"] > 3 > att["beta-pupil"]["alpha"]["char4"]
+    md = (run_dir / "report.md").read_text()
+    html = (run_dir / "report.html").read_text()
+    line = f"feature standing (suspect vs controls, in the controls' sds): char4 {copier['char4']:+.1f}"
+    assert line in md and escape(line, quote=True) in html
+    assert "- beta-pupil: alpha: char4" in md
+    assert main(["report", str(run_dir), "--format", "json", "--out", str(run_dir / "y")]) == 0
+    assert "feature standing" in capsys.readouterr().out

@@ -125,7 +125,8 @@ def _lab_dir(args) -> Path:
 
 
 def _print(evaluation: dict) -> None:
-    from harness.lab.evaluate import attributed_to
+    from harness.lab.evaluate import attributed_to, standing
+    from harness.report.fmt import STANDING_LABEL
 
     for view, ev in evaluation.items():
         print(f"{view}: {ev['n_prompts']} probes")
@@ -135,6 +136,9 @@ def _print(evaluation: dict) -> None:
                 f"  {s:<20} {v['outcome']:<14} p = {v['p']:.3g}  t = {v['t']:.2f}  "
                 f"controls = {v['n_controls']}  attributed to: {att}"
             )
+        print(f"  {STANDING_LABEL}:")
+        for s in ev["verdicts"]:
+            print(f"    {s}: " + "; ".join(standing(ev, s)))
 
 
 def _n_prompts(requested: int | None) -> int:

@@ -15,7 +15,7 @@ import numpy as np
 
 from harness.answers import Answers
 from harness.detector import similarity, stats
-from harness.detector.verdict import MIN_CONTROLS, model_scores
+from harness.detector.verdict import MIN_CONTROLS, combine, feature_means, standing
 
 # The rule in one sentence, as reports print it next to the attribution table.
 RULE = (
@@ -35,6 +35,9 @@ class Attribution:
     versus: dict[str, float] = field(default_factory=dict)  # best vs other, Holm-adjusted
     notes: list[str] = field(default_factory=list)
     best: str | None = None  # the leading candidate, named or not (None: not tested)
+    # Per candidate, the suspect's standing among the controls on each scored feature, in
+    # the controls' sds (`verdict.standing`): which features point to which candidate.
+    features: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def attribute(
@@ -57,8 +60,11 @@ def attribute(
     rows = np.arange(len(table.prompts))
     z = {}
     pvals = {}
+    features: dict[str, dict[str, float]] = {}
     for c in candidates:
-        sc = model_scores(table, c, panel, rows)
+        means = feature_means(table, c, panel, rows)
+        features[c] = standing(means)
+        sc = combine(means, len(panel))
         mu, sd = sc[1:].mean(), sc[1:].std(ddof=1)
         z[c] = (sc - mu) / (sd if sd > 0 else 1.0)
         pvals[c] = stats.prediction_pvalue(sc[0], sc[1:])[1]
@@ -68,4 +74,4 @@ def attribute(
     versus = dict(zip(others, stats.holm(raw), strict=True))
     ok = pvals[best] < alpha and all(p < alpha for p in versus.values())
     notes = [] if ok else [f"best candidate {best} does not beat every other significantly"]
-    return Attribution(suspect, best if ok else None, pvals, versus, notes, best)
+    return Attribution(suspect, best if ok else None, pvals, versus, notes, best, features)

@@ -91,6 +91,9 @@ class Verdict:
     controls_sim: float = float("nan")
     # Foils the score was contrasted against (empty: plain similarity score, no contrast).
     foils: list[str] = field(default_factory=list)
+    # Per scored feature, the suspect's standing among the controls in their sds (`standing`):
+    # which features carry the verdict.
+    features: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict (NaN becomes None)."""
@@ -203,8 +206,16 @@ def model_scores(
     (`pooling.ModeratedNull`) — and averaged with equal weights. Features with fewer than 3
     applicable rows are skipped.
     """
+    return combine(feature_means(table, anchor, models, rows, foils), len(models), feature_sd)
+
+
+def combine(
+    means: dict[str, np.ndarray], n_models: int, feature_sd: dict[str, float] | None = None
+) -> np.ndarray:
+    """`model_scores` from `feature_means` already computed: each feature over its scale,
+    averaged with equal weights."""
     parts = []
-    for f, score in feature_means(table, anchor, models, rows, foils).items():
+    for f, score in means.items():
         if feature_sd is not None:
             sd = feature_sd.get(f, math.nan)
             if not sd > 0:
@@ -213,21 +224,40 @@ def model_scores(
             sd = score.std(ddof=1) if len(score) > 1 else 0.0
         parts.append(score / sd if sd > 0 else score * 0.0)
     if not parts:
-        return np.full(len(models), np.nan)
+        return np.full(n_models, np.nan)
     return np.mean(parts, axis=0)
+
+
+def standing(means: dict[str, np.ndarray]) -> dict[str, float]:
+    """Per scored feature, how many of the controls' standard deviations the first model (the
+    suspect) stands above the controls' mean; `means` as `feature_means` gives them for
+    [suspect, *controls]. Descriptive, not a test: it shows which features carry a verdict
+    (a student of R usually stands out on several), where the p-value only gives their sum.
+    A feature on which the controls do not differ at all gets no number."""
+    out = {}
+    for f, score in means.items():
+        c = score[1:]
+        sd = c.std(ddof=1) if len(c) > 1 else 0.0
+        if sd > 0:
+            out[f] = float((score[0] - c.mean()) / sd)
+    return out
 
 
 def _test(
     table, reference, suspect, controls, rows, foils=(), pooled: ModeratedNull | None = None
-) -> tuple[float, float]:
+) -> tuple[float, float, dict[str, np.ndarray]]:
+    """(t, p, the feature means the score was combined from)."""
+    panel = [suspect, *controls]
     if pooled is None:
-        scores = model_scores(table, reference, [suspect, *controls], rows, foils)
-        return stats.prediction_pvalue(scores[0], scores[1:])
-    scores = model_scores(table, reference, [suspect, *controls], rows, (), pooled.feature_sd)
+        means = feature_means(table, reference, panel, rows, foils)
+        scores = combine(means, len(panel))
+        return (*stats.prediction_pvalue(scores[0], scores[1:]), means)
+    means = feature_means(table, reference, panel, rows)
+    scores = combine(means, len(panel), pooled.feature_sd)
     k = len(controls)
     sd, df = pooled.scale(reference, float(np.var(scores[1:], ddof=1)), k - 1)
     t = (scores[0] - float(np.mean(scores[1:]))) / (sd * math.sqrt(1 + 1 / k))
-    return float(t), stats.t_sf(float(t), df)
+    return float(t), stats.t_sf(float(t), df), means
 
 
 def _excess(table, reference, suspect, controls, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -290,12 +320,14 @@ def verdict_from_table(
     per_probe_p = stats.sign_flip_pvalue(diffs)
 
     if k >= MIN_CONTROLS and len(ev_rows) >= 3:
-        t, p = _test(table, reference, suspect, controls, ev_rows, foils, pooled)
+        t, p, means = _test(table, reference, suspect, controls, ev_rows, foils, pooled)
+        features = standing(means)
         panel = [suspect, *controls]
         for f, (n, empty) in unscored_features(table, reference, panel, ev_rows, foils).items():
             notes.append(_unscored_note(f, empty, n))
     else:
         t, p = float("nan"), float("nan")
+        features = {}
         notes.append(
             f"only {k} control model(s) and {len(ev_rows)} probe(s): a model-level p-value needs "
             f">= {MIN_CONTROLS} controls, so no calibrated verdict is possible. Per-probe "
@@ -402,6 +434,7 @@ def verdict_from_table(
         sim_reference=float(_nanmean(s)) if len(s) else math.nan,
         controls_sim=float(_nanmean(mu)) if len(mu) else math.nan,
         foils=list(foils),
+        features=features,
     )
 
 

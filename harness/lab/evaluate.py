@@ -19,6 +19,7 @@ from harness.answers import Answers
 from harness.detector import attribute, detect
 from harness.errors import InputError
 from harness.lab.experiment import CORPUS_CONTROLS, TEACHER, LabConfig, controls_of
+from harness.report.fmt import STANDING_LABEL, standing_text
 
 # The lab's roles, from the documented experiment's sources (one place: `LabConfig`). Controls
 # are in the order they were added; runs A and B hold only the first five, runs C-G the first
@@ -72,6 +73,7 @@ def _verdicts(answers: Answers, teacher: str, suspects, controls) -> dict[str, d
             "effect": v.effect,
             "n_probes": v.n_probes,
             "n_controls": v.n_controls,
+            "features": v.features,
         }
     return out
 
@@ -86,6 +88,7 @@ def _attribution(answers: Answers, suspects, controls) -> dict[str, dict]:
             "p": a.p_values,
             "versus": a.versus,
             "panel": others,
+            "features": a.features,
             "notes": a.notes,
         }
     return out
@@ -224,6 +227,16 @@ def attributed_to(attribution: dict) -> str:
     return "not tested: " + "; ".join(attribution["notes"])
 
 
+def standing(ev: dict, suspect: str) -> list[str]:
+    """The suspect's feature standing against the teacher (the verdict's), then against each
+    attribution candidate: which features carry the verdict and which point where."""
+    per = ev["attribution"][suspect].get("features", {})
+    return [
+        f"verdict: {standing_text(ev['verdicts'][suspect].get('features', {}))}",
+        *(f"against {c}: {standing_text(fs)}" for c, fs in per.items()),
+    ]
+
+
 def markdown(evaluation: dict) -> str:
     """The tables docs/lab.md shows: verdicts, attribution and p versus number of probes."""
     lines = []
@@ -240,6 +253,8 @@ def markdown(evaluation: dict) -> str:
                 f"| {s} | {v['outcome']} | {v['p']:.2g} | {v['t']:.2f} | {v['effect']:.3f} "
                 f"| {v['n_controls']} | {att} |"
             )
+        lines += ["", f"{STANDING_LABEL}:", ""]
+        lines += [f"- {s}: " + "; ".join(standing(ev, s)) for s in ev["verdicts"]]
         lines += ["", "| probes | " + " | ".join(ev["verdicts"]) + " |", "|---|---|---|"]
         for size, draws in ev["curve"].items():
             cells = []

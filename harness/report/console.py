@@ -13,9 +13,12 @@ from rich.text import Text
 from harness.analysis import Analysis
 from harness.report.fmt import (
     ATTRIBUTION_COLUMNS,
+    STANDING_LABEL,
     attribution_cells,
     attribution_notes,
+    attribution_standing,
     fmt_p,
+    standing_text,
     summary_numbers,
 )
 
@@ -59,6 +62,8 @@ def print_analysis(analysis: Analysis, console: Console) -> None:
         panel = ", ".join(analysis.controls_of.get(v.suspect, [])) or "none"
         console.print(Text(v.suspect, style="bold") + Text(f": {v.null}"))
         console.print(Text(f"  controls: {panel}", style="dim"))
+        if v.features:
+            console.print(Text(f"  {STANDING_LABEL}: {standing_text(v.features)}", style="dim"))
         for note in v.notes:
             console.print(Text(f"  • {note}"))
         if v.families:
@@ -96,5 +101,7 @@ def _print_attribution(analysis: Analysis, console: Console) -> None:
         table.add_row(*attribution_cells(a))
     console.print(table)
     console.print(Text(f"  {data['rule']}", style="dim"))
+    for line in attribution_standing(data):
+        console.print(Text(f"  {STANDING_LABEL}, per candidate — {line}", style="dim"))
     for note in attribution_notes(data):
         console.print(Text(f"  • {note}"))

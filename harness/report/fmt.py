@@ -52,6 +52,26 @@ def attribution_cells(a: dict[str, Any]) -> list[str]:
     ]
 
 
+STANDING_LABEL = "feature standing (suspect vs controls, in the controls' sds)"
+
+
+def standing_text(features: dict[str, Any]) -> str:
+    """`char4 +2.2 · word2 +1.9 · layout +2.5`: which features carry a score."""
+    cells = [f"{f} {v:+.1f}" for f, v in features.items() if v is not None]
+    return " · ".join(cells) or "—"
+
+
+def attribution_standing(att: dict[str, Any]) -> list[str]:
+    """Per suspect, its feature standing against each candidate, one line each: which
+    features point to which candidate, where the table gives only their sum."""
+    return [
+        f"{a['suspect']}: "
+        + "; ".join(f"{c}: {standing_text(fs)}" for c, fs in a["features"].items())
+        for a in att["suspects"]
+        if a.get("features")
+    ]
+
+
 def attribution_notes(att: dict[str, Any]) -> list[str]:
     """The attribution's notes as `suspect: note` lines for under the table: why nobody was
     named, or was not tested (too few controls, a candidate without answers)."""

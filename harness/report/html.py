@@ -14,10 +14,13 @@ from harness.analysis import Analysis
 from harness.report import json_report
 from harness.report.fmt import (
     ATTRIBUTION_COLUMNS,
+    STANDING_LABEL,
     attribution_cells,
     attribution_notes,
+    attribution_standing,
     fmt_num,
     fmt_p,
+    standing_text,
     summary_numbers,
 )
 from harness.report.plots import esc, figures
@@ -77,6 +80,10 @@ def _summary(data: dict[str, Any]) -> list[str]:
     out.append("</table>")
     for r in data["summary"]:
         out.append(f"<p class='null'><b>{esc(r['suspect'])}</b> — {esc(r['null'])}</p>")
+        if r.get("features"):
+            out.append(
+                f"<p class='null'>{esc(STANDING_LABEL)}: {esc(standing_text(r['features']))}</p>"
+            )
         if r["notes"]:
             out.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in r["notes"]) + "</ul>")
     return out
@@ -97,6 +104,10 @@ def _attribution(data: dict[str, Any]) -> list[str]:
         f"<table><tr>{head}</tr>",
         *rows,
         "</table>",
+        *(
+            f"<p class='null'>{esc(STANDING_LABEL)}, per candidate — {esc(s)}</p>"
+            for s in attribution_standing(att)
+        ),
         *(f"<p class='null'>{esc(n)}</p>" for n in attribution_notes(att)),
     ]
 

@@ -19,7 +19,7 @@ from harness import __version__
 from harness.analysis import Analysis
 from harness.detector.attribution import RULE as ATTRIBUTION_RULE
 
-SCHEMA_VERSION = "2.1"
+SCHEMA_VERSION = "2.2"
 SIMILARITY_FEATURE = "char4"  # what `similarity_matrix` uses by default
 
 
@@ -86,6 +86,7 @@ def summary_row(analysis: Analysis, v: Any, sim_ref: dict[str, float]) -> dict[s
         "n_controls": int(v.n_controls),
         "controls": list(controls),
         "null": v.null,
+        "features": {f: _num(x) for f, x in getattr(v, "features", {}).items()},
         "notes": list(v.notes),
     }
 
@@ -166,6 +167,9 @@ def attribution(analysis: Analysis) -> dict[str, Any] | None:
                 "leading": a.best,
                 "p_values": {k: _num(v) for k, v in a.p_values.items()},
                 "versus": {k: _num(v) for k, v in a.versus.items()},
+                "features": {
+                    c: {f: _num(x) for f, x in fs.items()} for c, fs in a.features.items()
+                },
                 "notes": a.notes,
             }
             for a in analysis.attributions

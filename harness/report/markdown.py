@@ -11,10 +11,13 @@ from typing import Any
 
 from harness.report.fmt import (
     ATTRIBUTION_COLUMNS,
+    STANDING_LABEL,
     attribution_cells,
     attribution_notes,
+    attribution_standing,
     fmt_num,
     fmt_p,
+    standing_text,
     summary_numbers,
 )
 from harness.report.plots import figures
@@ -84,6 +87,8 @@ def render_dict(data: dict[str, Any], plot_links: dict[str, str] | None = None) 
     lines.append("")
     for r in data["summary"]:
         lines.append(f"- **{cell(r['suspect'])}**: {cell(r['null'])}")
+        if r.get("features"):
+            lines.append(f"  - {STANDING_LABEL}: {cell(standing_text(r['features']))}")
         lines += [f"  - {cell(n)}" for n in r["notes"]]
     if data["failures"]:
         lines += ["", f"**{len(data['failures'])} sample(s) failed** and were left out."]
@@ -93,6 +98,9 @@ def render_dict(data: dict[str, Any], plot_links: dict[str, str] | None = None) 
         lines += [f"Candidates: {cell(', '.join(att['candidates']))}. {cell(att['rule'])}.", ""]
         lines += [_row(*ATTRIBUTION_COLUMNS), _row(*["---"] * len(ATTRIBUTION_COLUMNS))]
         lines += [_row(*(cell(c) for c in attribution_cells(a))) for a in att["suspects"]]
+        if standing := attribution_standing(att):
+            lines += ["", f"{cell(STANDING_LABEL)}, per candidate:", ""]
+            lines += [f"- {cell(s)}" for s in standing]
         if notes := attribution_notes(att):
             lines += ["", *(f"- {cell(n)}" for n in notes)]
     lines += ["", "## Plots", ""]
