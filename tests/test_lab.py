@@ -1042,6 +1042,10 @@ def test_lab_evaluate_shows_which_features_point_to_which_teacher(capsys):
     assert main(["lab", "evaluate", str(CORPUS_J1)]) == 0
     out = capsys.readouterr().out
     assert "feature standing" in out and "against gemma3-270m: char4 +" in out
+    assert main(["lab", "evaluate", str(CORPUS_J1), "--markdown"]) == 0
+    md = capsys.readouterr().out
+    assert "| student-teacher | distilled | 5.3e-05 |" in md
+    assert "- student-gemma: verdict: char4 " in md and "| all 111 |" in md
 
 
 def test_lab_evaluate_refuses_a_corpus_it_cannot_score(tmp_path, capsys):

@@ -111,7 +111,13 @@ def register(subparsers) -> None:
         "refused), e.g. a run G corpus plus run H's corpus of the four corpus control students.",
     )
     e.add_argument("corpus", nargs="+")
-    e.add_argument("--json", action="store_true", help="print the evaluation as JSON")
+    fmt = e.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print the evaluation as JSON")
+    fmt.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the tables docs/lab.md shows (verdicts, feature standing, p versus probes)",
+    )
     e.set_defaults(func=_evaluate)
     s = sub.add_parser("stop", help="stop the student servers the lab started")
     s.add_argument("--lab-dir")
@@ -306,6 +312,10 @@ def _evaluate(args) -> int:
         from harness.jsonable import json_ready
 
         print(json.dumps(json_ready(evaluation), indent=2, allow_nan=False))
+    elif args.markdown:
+        from harness.lab.evaluate import markdown
+
+        print(markdown(evaluation))
     else:
         _print(evaluation)
     return 0
