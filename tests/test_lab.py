@@ -268,6 +268,79 @@ def test_recipe_names_keep_earlier_runs_apart():
     assert student_dir(LabConfig(train_jobs=2), "s") == "s-n96-e1"
 
 
+def test_float32_recipe_is_its_own_and_earlier_students_stay_finished(tmp_path):
+    """`--precision fp32` is another recipe (its own student folders and report); a student
+    trained before the precision was recorded counts as a finished bf16 student, so no cached
+    student of runs A-J is re-trained; an unknown precision is refused."""
+    import json
+
+    from harness.lab.experiment import (
+        LabConfig,
+        pending_students,
+        report_name,
+        student_dir,
+        train_config,
+    )
+    from harness.lab.train import TrainConfig, recipe
+
+    i = LabConfig(n_prompts=1000, epochs=2, train_layers=12, suspect_self_prompts=40)
+    f = LabConfig(n_prompts=1000, epochs=2, train_layers=12, suspect_self_prompts=40,
+                  precision="fp32")  # fmt: skip
+    assert student_dir(f, "student-teacher") == "student-teacher-n1000-e2-l12-self40-fp32"
+    assert report_name(f) == "report-n1000-e2-l12-self40-fp32.json"
+    assert recipe(train_config(f)) != recipe(train_config(i))
+    old = {k: v for k, v in recipe(train_config(i)).items() if k != "precision"}
+    assert recipe(old) == recipe(train_config(i))
+    with pytest.raises(ValueError, match="fp16"):
+        TrainConfig(precision="fp16")
+    lab = LabConfig(lab_dir=tmp_path, n_prompts=1000, epochs=2, train_layers=12,
+                    suspect_self_prompts=40)  # fmt: skip
+    out = tmp_path / "students" / student_dir(lab, "student-teacher")
+    out.mkdir(parents=True)
+    (out / "summary.json").write_text(json.dumps({"config": old}))
+    assert "student-teacher" not in pending_students(lab)
+    assert "student-gemma" in pending_students(lab)
+    fp32 = LabConfig(lab_dir=tmp_path, n_prompts=1000, epochs=2, train_layers=12,
+                     suspect_self_prompts=40, precision="fp32")  # fmt: skip
+    assert "student-teacher" in pending_students(fp32)
+
+
+def test_lab_run_refuses_a_cpu_that_emulates_bf16_before_anything_starts(
+    tmp_path, monkeypatch, capsys
+):
+    """Without native bfloat16 the bf16 recipe trains tens of times slower; `lab run` says so
+    in one line before it collects or trains, and names both ways on. The CPU cannot be
+    swapped on demand, so the throughput measurement is replaced; the decision is real."""
+    from harness.cli import main
+    from harness.lab import train
+
+    monkeypatch.setattr(train, "bf16_speed", lambda threads=1: (1.1, 44.0))
+    lab = tmp_path / "lab"
+    assert main(["lab", "run", "--lab-dir", str(lab), "--prompts", "8"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "40 times slower" in err
+    assert "--precision fp32" in err and "--precision bf16" in err
+    assert not lab.exists()  # nothing collected, nothing trained
+    from harness.commands.lab import _refuse_slow_bf16
+
+    monkeypatch.setattr(train, "bf16_speed", lambda threads=1: (80.0, 44.0))
+    _refuse_slow_bf16(["student-teacher"])  # native bf16: no objection
+    monkeypatch.setattr(train, "bf16_speed", lambda threads=1: (1.1, 44.0))
+    _refuse_slow_bf16([])  # nothing left to train: no objection
+
+
+def test_bf16_speed_measures_this_cpu_and_each_precision_computes_in_its_own():
+    torch = pytest.importorskip("torch")
+    from harness.lab.train import _autocast, bf16_speed
+
+    bf16, fp32 = bf16_speed()
+    assert bf16 > 0 and fp32 > 0
+    a = torch.randn(4, 8)
+    for precision, dtype in (("bf16", torch.bfloat16), ("fp32", torch.float32)):
+        with _autocast(torch, precision):
+            assert (a @ a.T).dtype == dtype
+
+
 def test_suspect_redraw_reuses_the_panel():
     """`--suspect-seed`: only the two suspects get a new training draw (their own folders and
     model ids, so no cached answer of the seed-0 suspects is reused); the control students keep
@@ -661,6 +734,9 @@ def test_lab_end_to_end_tiny(tmp_path):
         port_base=18191,
         control_corpus=corpus,
         suspect_self_prompts=2,
+        # The mechanics, not the recipe, are under test: float32 trains at one speed on every
+        # CPU, where bf16 autocast is tens of times slower on one without native bfloat16.
+        precision="fp32",
     )
     try:
         report = run_lab(cfg)

@@ -67,6 +67,14 @@ def register(subparsers) -> None:
         help="students trained at once, one process and one torch thread each (default 1)",
     )
     r.add_argument(
+        "--precision",
+        choices=("bf16", "fp32"),
+        help="training arithmetic: bf16 autocast (the default recipe, runs A-J) or float32, "
+        "for CPUs without native bfloat16 (another recipe: students named -fp32). Without "
+        "this option a CPU that would train bf16 much slower than float32 is refused before "
+        "anything starts",
+    )
+    r.add_argument(
         "--selection",
         default="core",
         choices=("core", "smoke", "full"),
@@ -212,8 +220,10 @@ def _run(args) -> int:
         control_corpus=_control_corpus(args.control_corpus),
     )
     corpora, panel = _panel_corpus(args.panel_corpus, args.control_corpus, cfg)
-    cfg = replace(cfg, panel_corpus=corpora)
+    cfg = replace(cfg, panel_corpus=corpora, precision=args.precision or "bf16")
     models = _export_plan(args, (lab.TEACHER, *cfg.suspects, *(panel or cfg.controls)))
+    if args.precision is None:  # after the input checks: it measures this machine
+        _refuse_slow_bf16(lab.pending_students(cfg))
     report = lab.run_lab(cfg)
     if args.export_corpus:
         from harness.lab.evaluate import export_corpus
@@ -227,6 +237,27 @@ def _run(args) -> int:
         _print(report["evaluation"])
         print(f"report: {cfg.lab_dir / lab.report_name(cfg)}")
     return 0
+
+
+def _refuse_slow_bf16(pending: list[str]) -> None:
+    """The bf16 recipe on a CPU that emulates bfloat16 trains tens of times slower (hours per
+    student): refused before collecting starts, unless --precision names a choice."""
+    if not pending:
+        return
+    try:
+        from harness.lab.train import bf16_speed
+
+        bf16, fp32 = bf16_speed()
+    except ImportError as exc:
+        raise InputError(f"the lab needs its extra: pip install -e '.[lab,local]' ({exc})") from exc
+    if bf16 * 4 < fp32:
+        raise InputError(
+            f"this CPU computes bfloat16 at {bf16:.1f} GFLOP/s and float32 at {fp32:.0f} "
+            f"(no native bfloat16), so training {len(pending)} student(s) with the bf16 recipe "
+            f"would run about {fp32 / bf16:.0f} times slower than float32: hours per student. "
+            "Pass --precision fp32 (a float32 recipe; its students are named -fp32) or "
+            "--precision bf16 to train in bf16 anyway"
+        )
 
 
 def _export_plan(args, run_models) -> list[str] | None:

@@ -64,6 +64,7 @@ class LabConfig:
     # the panel is the plain run's, reused.
     suspect_self_prompts: int = 0
     train_jobs: int = 1  # students trained at once (separate processes): speed only
+    precision: str = DEFAULT_TRAIN.precision  # bf16 (runs A-J) or fp32 (`train.PRECISIONS`)
     max_tokens: int = 128
     selection: str = "core"
     probe_limit: int | None = None  # only the first N probes per view (tiny configurations)
@@ -291,6 +292,7 @@ def train_config(cfg: LabConfig, name: str | None = None) -> TrainConfig:
         train_layers=cfg.train_layers,
         lr=cfg.lr,
         seed=_student_cfg(cfg, name).seed,
+        precision=cfg.precision,
     )
 
 
@@ -305,7 +307,8 @@ def _student_cfg(cfg: LabConfig, name: str | None) -> LabConfig:
 
 def recipe_tag(cfg: LabConfig) -> str:
     """`n<prompts>-e<epochs>`, plus `-l<layers>` / `-lr<lr>` / `-s<seed>` when they differ
-    from runs A-C, `-self<N>` with self prompts and `-ss<seed>` for a re-draw of the suspects."""
+    from runs A-C, `-self<N>` with self prompts, `-ss<seed>` for a re-draw of the suspects and
+    `-fp32` for a float32 recipe."""
     tag = f"n{cfg.n_prompts}-e{cfg.epochs}"
     if cfg.train_layers != DEFAULT_TRAIN.train_layers:
         tag += f"-l{cfg.train_layers}"
@@ -317,6 +320,8 @@ def recipe_tag(cfg: LabConfig) -> str:
         tag += f"-self{cfg.suspect_self_prompts}"
     if cfg.suspect_seed is not None:
         tag += f"-ss{cfg.suspect_seed}"
+    if cfg.precision != DEFAULT_TRAIN.precision:
+        tag += f"-{cfg.precision}"
     return tag
 
 
@@ -354,6 +359,18 @@ def _train_all(jobs: dict, outs: dict, models_dir: Path, tcfgs: dict, n_jobs: in
             n: pool.submit(_train_one, p, outs[n], models_dir, tcfgs[n]) for n, p in jobs.items()
         }
         return {n: f.result() for n, f in futures.items()}
+
+
+def pending_students(cfg: LabConfig) -> list[str]:
+    """The students this run would still have to train (none finished with its recipe)."""
+    from harness.lab.train import finished
+
+    students = cfg.lab_dir / "students"
+    return [
+        s.name
+        for s in cfg.students
+        if not finished(students / student_dir(cfg, s.name), train_config(cfg, s.name))
+    ]
 
 
 def port_order(names) -> list[str]:

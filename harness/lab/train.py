@@ -14,6 +14,7 @@ the step it had reached and ends with the same weights.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -22,6 +23,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 BASE_GGUF = "smollm2-135m.gguf"
+# "bf16": matmuls under bfloat16 autocast, the recipe of runs A-J; "fp32": float32 throughout,
+# for CPUs without native bfloat16, where bf16 runs tens of times slower (`bf16_speed`).
+PRECISIONS = ("bf16", "fp32")
 
 
 @dataclass(frozen=True)
@@ -36,13 +40,52 @@ class TrainConfig:
     seed: int = 0
     save_every: int = 4
     threads: int = 1  # torch threads: speed only, not part of the recipe (see `recipe`)
+    precision: str = "bf16"  # one of PRECISIONS; part of the recipe
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision {self.precision!r}: one of {', '.join(PRECISIONS)}")
 
 
 def recipe(cfg: TrainConfig | dict) -> dict:
-    """The fields that decide the weights (threads only decide the speed)."""
+    """The fields that decide the weights (threads only decide the speed). A config stored
+    before `precision` existed was trained in bf16."""
     d = dict(asdict(cfg) if isinstance(cfg, TrainConfig) else cfg)
     d.pop("threads", None)
+    d.setdefault("precision", "bf16")
     return d
+
+
+def finished(out_dir: Path, cfg: TrainConfig) -> bool:
+    """Whether `out_dir` holds a student trained to the end with this recipe."""
+    done = out_dir / "summary.json"
+    return done.exists() and recipe(json.loads(done.read_text()).get("config", {})) == recipe(cfg)
+
+
+def bf16_speed(threads: int = 1) -> tuple[float, float]:
+    """(bfloat16, float32) matrix-multiply throughput in GFLOP/s on this CPU, `threads` torch
+    threads, at the shape of one of the student's projections. Why: without native bfloat16
+    (AVX512-BF16 or AMX) torch emulates it, and the bf16 recipe then trains tens of times
+    slower (measured: 1.1 vs 44 GFLOP/s on an AVX2-only EPYC, 170 s per training step against
+    3.7 s on the machine runs I and J trained on); a lab run should say so before it starts,
+    not hours into training."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        a, b = torch.randn(256, 576), torch.randn(576, 1536)
+        out = []
+        for dtype in (torch.bfloat16, torch.float32):
+            x, y = a.to(dtype), b.to(dtype)
+            x @ y  # warm-up
+            t0 = time.perf_counter()
+            for _ in range(3):
+                x @ y
+            out.append(3 * 2 * 256 * 576 * 1536 / (time.perf_counter() - t0) / 1e9)
+        return out[0], out[1]
+    finally:
+        torch.set_num_threads(before)
 
 
 def load_base(models_dir: Path, tokenizer_cache: Path):
@@ -91,6 +134,12 @@ def _answer_loss(model, ids, mask, labels):
     return F.cross_entropy(logits.float(), target[keep])
 
 
+def _autocast(torch, precision: str):
+    if precision == "bf16":
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 def _save(path: Path, state: dict) -> None:
     import torch
 
@@ -116,7 +165,7 @@ def train(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     done = out_dir / "summary.json"
-    if done.exists() and recipe(json.loads(done.read_text()).get("config", {})) == recipe(cfg):
+    if finished(out_dir, cfg):
         return json.loads(done.read_text())
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -154,7 +203,7 @@ def train(
         ids = torch.tensor([x + [pad] * (width - len(x)) for x, _ in batch])
         labels = torch.tensor([y + [-100] * (width - len(y)) for _, y in batch])
         mask = torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x, _ in batch])
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with _autocast(torch, cfg.precision):
             loss = _answer_loss(model, ids, mask, labels)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
