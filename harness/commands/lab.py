@@ -16,6 +16,9 @@ from pathlib import Path
 from harness.commands import comma_list
 from harness.errors import InputError
 
+# Said when torch or transformers are missing, wherever the lab first needs them.
+NEEDS_EXTRA = "the lab needs its extra: pip install -e '.[lab,local]'"
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -180,7 +183,7 @@ def _experiment():
     try:
         from harness.lab import experiment
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        raise InputError(f"the lab needs its extra: pip install -e '.[lab,local]' ({exc})") from exc
+        raise InputError(f"{NEEDS_EXTRA} ({exc})") from exc
     return experiment
 
 
@@ -249,7 +252,7 @@ def _refuse_slow_bf16(pending: list[str]) -> None:
 
         bf16, fp32 = bf16_speed()
     except ImportError as exc:
-        raise InputError(f"the lab needs its extra: pip install -e '.[lab,local]' ({exc})") from exc
+        raise InputError(f"{NEEDS_EXTRA} ({exc})") from exc
     if bf16 * 4 < fp32:
         raise InputError(
             f"this CPU computes bfloat16 at {bf16:.1f} GFLOP/s and float32 at {fp32:.0f} "
