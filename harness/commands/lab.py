@@ -18,6 +18,9 @@ from harness.errors import InputError
 
 # Said when torch or transformers are missing, wherever the lab first needs them.
 NEEDS_EXTRA = "the lab needs its extra: pip install -e '.[lab,local]'"
+# bf16 this many times slower than float32 means emulated bfloat16 (measured 32-40x on an
+# AVX2-only CPU), a margin no noise in a one-second measurement reaches.
+SLOW_BF16 = 4
 
 
 def register(subparsers) -> None:
@@ -73,9 +76,10 @@ def register(subparsers) -> None:
         "--precision",
         choices=("bf16", "fp32"),
         help="training arithmetic: bf16 autocast (the default recipe, runs A-J) or float32, "
-        "for CPUs without native bfloat16 (another recipe: students named -fp32). Without "
-        "this option a CPU that would train bf16 much slower than float32 is refused before "
-        "anything starts",
+        "for CPUs without native bfloat16 (another recipe: students named -fp32; the "
+        "committed panels of runs A-J are bf16, so with --panel-corpus fp32 suspects differ "
+        "from their panel in precision too). Without this option a CPU that would train bf16 "
+        "much slower than float32 is refused before anything starts",
     )
     r.add_argument(
         "--selection",
@@ -253,7 +257,7 @@ def _refuse_slow_bf16(pending: list[str]) -> None:
         bf16, fp32 = bf16_speed()
     except ImportError as exc:
         raise InputError(f"{NEEDS_EXTRA} ({exc})") from exc
-    if bf16 * 4 < fp32:
+    if bf16 * SLOW_BF16 < fp32:
         raise InputError(
             f"this CPU computes bfloat16 at {bf16:.1f} GFLOP/s and float32 at {fp32:.0f} "
             f"(no native bfloat16), so training {len(pending)} student(s) with the bf16 recipe "

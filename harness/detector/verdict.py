@@ -2,7 +2,7 @@
 
 The unit of replication is the model, not the prompt. For each model m the score is its mean
 similarity to the reference over the probes (per feature; features combined with weights fixed
-by a symmetric rule, see `model_scores`), together with its layout-habit score: how far m's
+by a symmetric rule, see `combine`), together with its layout-habit score: how far m's
 departures from the rest of the panel's layout follow the reference's, prompt by prompt
 (`features/layout.py`). With foils (other candidate teachers, e.g. other
 vendors' models) the score is instead a contrast: per prompt, m's rank among all models in
@@ -112,7 +112,7 @@ def _pairwise_means(
 ) -> tuple[int, np.ndarray] | None:
     """(applicable rows, each model's mean over them; NaN for a model without a value) of one
     pairwise feature, or None when it applies to fewer than 3 of `rows`. With foils (`fi`) the
-    value is the rank contrast (see `model_scores`)."""
+    value is the rank contrast (see `combine`)."""
     if fi:
         r = table.ranks(f)[rows][:, idx]
         s = r[:, :, a] - _nanmean(np.moveaxis(r[:, :, fi], 2, 0), axis=0)
@@ -131,7 +131,7 @@ def feature_means(
     rows: np.ndarray,
     foils: tuple[str, ...] | list[str] = (),
 ) -> dict[str, np.ndarray]:
-    """Per scored feature, each model's mean over `rows` (see `model_scores`).
+    """Per scored feature, each model's mean over `rows` (see `combine`).
 
     Features with fewer than 3 applicable rows, or a model without any, are left out
     (`unscored_features` lists the latter). Pattern features (layout) give each model's pattern
@@ -187,33 +187,21 @@ def _unscored_note(feature: str, models: list[str], n: int) -> str:
     )
 
 
-def model_scores(
-    table: similarity.SimTable,
-    anchor: str,
-    models: list[str],
-    rows: np.ndarray,
-    foils: tuple[str, ...] | list[str] = (),
-    feature_sd: dict[str, float] | None = None,
+def combine(
+    means: dict[str, np.ndarray], n_models: int, feature_sd: dict[str, float] | None = None
 ) -> np.ndarray:
-    """Combined model-level score of each of `models` on prompt rows `rows`.
+    """Combined model-level score of each model from its `feature_means` (`n_models` of them).
 
     Without foils, per feature: mean similarity to the anchor over the rows where the feature
     applies. With foils, per feature and prompt: the model's percentile rank among all table
     models in similarity to the anchor minus its mean rank in similarity to the foils
     (`SimTable.ranks`), averaged over rows. Features are put on one scale by dividing by their
-    standard deviation across `models` (a symmetric function of the whole panel, so suspect and
-    controls stay exchangeable) — or by `feature_sd` when a pooled scale is given
+    standard deviation across the models (a symmetric function of the whole panel, so suspect
+    and controls stay exchangeable) — or by `feature_sd` when a pooled scale is given
     (`pooling.ModeratedNull`) — and averaged with equal weights. Features with fewer than 3
-    applicable rows are skipped.
+    applicable rows are skipped (`feature_means`). Separate from `feature_means` so a verdict
+    combines and reports (`standing`) the same means without computing them twice.
     """
-    return combine(feature_means(table, anchor, models, rows, foils), len(models), feature_sd)
-
-
-def combine(
-    means: dict[str, np.ndarray], n_models: int, feature_sd: dict[str, float] | None = None
-) -> np.ndarray:
-    """`model_scores` from `feature_means` already computed: each feature over its scale,
-    averaged with equal weights."""
     parts = []
     for f, score in means.items():
         if feature_sd is not None:
@@ -298,7 +286,7 @@ def verdict_from_table(
 ) -> Verdict:
     """Verdict for one suspect from precomputed similarities (used by `detect` and the bench).
 
-    `foils` must be anchors of `table`; see `model_scores` for how they enter the score.
+    `foils` must be anchors of `table`; see `combine` for how they enter the score.
     `pooled`: the variance prior of several references' panels (`pooling.moderated_null`,
     computed on the same rows), which moderates this panel's spread; only used without foils.
     Per-family tests keep the panel's own scale (the prior is estimated on all rows, not a
@@ -457,7 +445,7 @@ def detect(
     anchors). With `sequential=True` probes are consumed in looks (see `sequential.py`) and
     `n_probes` says how many were needed. `foils`: other candidate teachers (best: other
     vendors' models); the score then asks "closer to the reference than to the foils, more
-    than the controls are" (see `model_scores`). Controls should not be students or siblings of
+    than the controls are" (see `combine`). Controls should not be students or siblings of
     a foil either: they would sit far below the rest and widen the null (costing power).
     """
     foils = list(foils or [])
