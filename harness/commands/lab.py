@@ -24,6 +24,8 @@ SLOW_BF16 = 4
 
 
 def register(subparsers) -> None:
+    from harness.lab.train import PRECISIONS  # stdlib only at import: no extra needed
+
     p = subparsers.add_parser(
         "lab",
         help="distil a local model into a student and check the detector flags it",
@@ -74,7 +76,7 @@ def register(subparsers) -> None:
     )
     r.add_argument(
         "--precision",
-        choices=("bf16", "fp32"),
+        choices=PRECISIONS,
         help="training arithmetic: bf16 autocast (the default recipe, runs A-J) or float32, "
         "for CPUs without native bfloat16 (another recipe: students named -fp32; the "
         "committed panels of runs A-J are bf16, so with --panel-corpus fp32 suspects differ "

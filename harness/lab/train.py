@@ -67,7 +67,7 @@ def bf16_speed(threads: int = 1) -> tuple[float, float]:
     threads, at the shape of one of the student's projections. Why: without native bfloat16
     (AVX512-BF16 or AMX) torch emulates it, and the bf16 recipe then trains tens of times
     slower (measured: 1.1 vs 44 GFLOP/s on an AVX2-only EPYC, 170 s per training step against
-    3.7 s on the machine runs I and J trained on); a lab run should say so before it starts,
+    3.7 s on the machine run J trained on); a lab run should say so before it starts,
     not hours into training."""
     import torch
 
