@@ -276,12 +276,11 @@ def test_float32_recipe_is_its_own_and_earlier_students_stay_finished(tmp_path):
 
     from harness.lab.experiment import (
         LabConfig,
-        pending_students,
         report_name,
         student_dir,
         train_config,
     )
-    from harness.lab.train import TrainConfig, recipe
+    from harness.lab.train import TrainConfig, finished, recipe
 
     i = LabConfig(n_prompts=1000, epochs=2, train_layers=12, suspect_self_prompts=40)
     f = LabConfig(n_prompts=1000, epochs=2, train_layers=12, suspect_self_prompts=40,
@@ -298,47 +297,65 @@ def test_float32_recipe_is_its_own_and_earlier_students_stay_finished(tmp_path):
     out = tmp_path / "students" / student_dir(lab, "student-teacher")
     out.mkdir(parents=True)
     (out / "summary.json").write_text(json.dumps({"config": old}))
-    assert "student-teacher" not in pending_students(lab)
-    assert "student-gemma" in pending_students(lab)
     fp32 = LabConfig(lab_dir=tmp_path, n_prompts=1000, epochs=2, train_layers=12,
                      suspect_self_prompts=40, precision="fp32")  # fmt: skip
-    assert "student-teacher" in pending_students(fp32)
+
+    def done(cfg, name):
+        return finished(tmp_path / "students" / student_dir(cfg, name), train_config(cfg, name))
+
+    assert done(lab, "student-teacher") and not done(lab, "student-gemma")
+    assert not done(fp32, "student-teacher")
 
 
-def test_lab_run_refuses_a_cpu_that_emulates_bf16_before_anything_starts(
-    tmp_path, monkeypatch, capsys
-):
-    """Without native bfloat16 the bf16 recipe trains tens of times slower; `lab run` says so
-    in one line before it collects or trains, and names both ways on. The CPU cannot be
-    swapped on demand, so the throughput measurement is replaced; the decision is real."""
-    from harness.cli import main
-    from harness.lab import train
-
-    monkeypatch.setattr(train, "bf16_speed", lambda threads=1: (1.1, 44.0))
-    lab = tmp_path / "lab"
-    assert main(["lab", "run", "--lab-dir", str(lab), "--prompts", "8"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "40 times slower" in err
-    assert "--precision fp32" in err and "--precision bf16" in err
-    assert not lab.exists()  # nothing collected, nothing trained
-    from harness.commands.lab import _refuse_slow_bf16
-
-    monkeypatch.setattr(train, "bf16_speed", lambda threads=1: (80.0, 44.0))
-    _refuse_slow_bf16(["student-teacher"])  # native bf16: no objection
-    monkeypatch.setattr(train, "bf16_speed", lambda threads=1: (1.1, 44.0))
-    _refuse_slow_bf16([])  # nothing left to train: no objection
-
-
-def test_bf16_speed_measures_this_cpu_and_each_precision_computes_in_its_own():
+def test_widened_bf16_products_are_the_native_kernels_numbers_at_float32_cost():
+    """On a CPU without native bfloat16 the bf16 recipe's matrix products run as float32
+    products of the bf16 operands (`bf16.matmuls`). They must be bf16 arithmetic: the same
+    elements as torch's own bf16 kernel but for rare one-ulp roundings, far from float32's;
+    in the backward pass too; and no bf16 product may reach the slow kernel."""
     torch = pytest.importorskip("torch")
-    from harness.lab.train import _autocast, bf16_speed
+    from harness.lab import bf16
 
-    bf16, fp32 = bf16_speed()
-    assert bf16 > 0 and fp32 > 0
-    a = torch.randn(4, 8)
-    for precision, dtype in (("bf16", torch.bfloat16), ("fp32", torch.float32)):
-        with _autocast(torch, precision):
-            assert (a @ a.T).dtype == dtype
+    gflops = bf16.speed()
+    assert min(gflops) > 0 and isinstance(bf16.emulated(gflops), bool)
+    assert bf16.emulated((1.1, 44.0)) and not bf16.emulated((80.0, 44.0))
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 192, generator=g, requires_grad=True)
+    w = torch.randn(96, 192, generator=g, requires_grad=True)
+
+    def run(widen: bool):
+        x.grad = w.grad = None
+        with bf16.matmuls(widen):
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                y = torch.nn.functional.linear(x, w)
+            (y.float() ** 2).sum().backward()
+        return y.detach(), x.grad.clone(), w.grad.clone()
+
+    native, widened = run(False), run(True)
+    x.grad = w.grad = None  # no autocast: the float32 arithmetic
+    y32 = torch.nn.functional.linear(x, w)
+    (y32**2).sum().backward()
+    fp32 = y32.detach(), x.grad.clone(), w.grad.clone()
+    assert widened[0].dtype == torch.bfloat16
+
+    def rel(a, b):
+        return ((a.float() - b.float()).norm() / b.float().norm()).item()
+
+    for n, wd, f in zip(native, widened, fp32, strict=True):  # output, then both gradients
+        assert (n == wd).float().mean() > 0.99  # identical but for one-ulp roundings
+        assert rel(wd, n) * 20 < rel(f, n)  # measured: 1-4e-5 against 3e-3 for float32
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    reached = []
+
+    class Kernels(TorchDispatchMode):  # entered first, so it sees what widening passes on
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func is torch.ops.aten.mm.default:
+                reached.append({a.dtype for a in args if isinstance(a, torch.Tensor)})
+            return func(*args, **(kwargs or {}))
+
+    with Kernels():
+        run(True)
+    assert len(reached) == 3 and all(d == {torch.float32} for d in reached)  # forward, 2 grads
 
 
 def test_suspect_redraw_reuses_the_panel():
@@ -713,6 +730,85 @@ def test_lab_refuses_an_export_it_cannot_write(flags, expect, tmp_path, capsys):
     anything starts."""
     _assert_refused(capsys, ["lab", "run", "--prompts", "8", *flags], expect, tmp_path / "lab")
     assert not (tmp_path / "lab").exists()
+
+
+def test_lab_collect_refuses_an_answers_file_it_cannot_write(tmp_path, capsys):
+    """`--export-data` is written after collecting (53 min a source on a fresh machine)."""
+    expect = "--export-data .: cannot write a file there"
+    args = ["lab", "collect", "--prompts", "8", "--export-data", "."]
+    _assert_refused(capsys, args, expect, tmp_path / "lab")
+    assert not (tmp_path / "lab").exists()
+
+
+def _lab_store(path, answers):
+    """A lab store holding `answers` (endpoint, probe id, text) with the runner's cache keys."""
+    import json
+
+    from harness.store import AnswerRecord, Store, cache_key
+
+    with Store(path) as store:
+        for endpoint, probe_id, text in answers:
+            identity = f"openai-chat|http://127.0.0.1:8081/v1|{endpoint}"
+            request = json.dumps({"messages": [{"role": "user", "content": f"Q {probe_id}?"}]})
+            store.put(
+                AnswerRecord(
+                    key=cache_key(identity, request, 0),
+                    endpoint=endpoint,
+                    identity=identity,
+                    probe_id=probe_id,
+                    sample_index=0,
+                    request=request,
+                    text=text,
+                    usage={"completion_tokens": 3},
+                    finish_reason="stop",
+                )
+            )
+
+
+def test_lab_answers_travel_to_another_machine_exactly(tmp_path, capsys):
+    """`lab collect --export-data` writes the lab store so that `--data` on a fresh machine
+    restores every answer exactly, keys included (nothing is asked again); the file is an
+    ordinary answer corpus too; loading it twice adds nothing; a line whose key does not
+    match its request, or a plain corpus, is refused in one line."""
+    import gzip
+    import json
+
+    from harness.cli import main
+    from harness.corpus import iter_records
+    from harness.errors import InputError
+    from harness.lab.data import export_answers, import_answers
+    from harness.store import Store
+
+    here = tmp_path / "here" / "data.sqlite"
+    here.parent.mkdir()
+    _lab_store(
+        here, [("qwen2.5-coder-0.5b", "lab.a", "Alibaba Cloud"), ("gemma3-270m", "lab.a", "Hi")]
+    )
+    out = tmp_path / "answers.jsonl.gz"
+    assert export_answers(here, out) == 2
+    assert {(r["model"], r["prompt"]) for r in iter_records(out)} == {
+        ("qwen2.5-coder-0.5b", "Q lab.a?"),
+        ("gemma3-270m", "Q lab.a?"),
+    }
+    there = tmp_path / "there"
+    assert main(["lab", "run", "--lab-dir", str(there), "--data", str(out), "--prompts", "0"]) == 2
+    assert not there.exists()  # bad input (--prompts 0) is refused before the data is loaded
+    assert import_answers(there / "data.sqlite", out) == (2, 2)
+    assert import_answers(there / "data.sqlite", out) == (0, 2)
+    with Store(here) as a, Store(there / "data.sqlite") as b:
+        assert list(a.records()) == list(b.records())
+    with gzip.open(out, "rt") as fh:
+        rows = [json.loads(line) for line in fh]
+    rows[1]["stored"]["text"] = "forged"
+    rows[1]["stored"]["request"] = rows[1]["stored"]["request"].replace("lab.a", "lab.b")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(InputError, match="answer 2: its cache key does not match its request"):
+        import_answers(tmp_path / "x.sqlite", bad)
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text(json.dumps({"model": "m", "prompt_id": "p", "response": "r"}) + "\n")
+    with pytest.raises(InputError, match="answer 1 has no stored record"):
+        import_answers(tmp_path / "x.sqlite", plain)
 
 
 @pytest.mark.slow

@@ -18,9 +18,6 @@ from harness.errors import InputError
 
 # Said when torch or transformers are missing, wherever the lab first needs them.
 NEEDS_EXTRA = "the lab needs its extra: pip install -e '.[lab,local]'"
-# bf16 this many times slower than float32 means emulated bfloat16 (measured 32-40x on an
-# AVX2-only CPU), a margin no noise in a one-second measurement reaches.
-SLOW_BF16 = 4
 
 
 def register(subparsers) -> None:
@@ -77,11 +74,12 @@ def register(subparsers) -> None:
     r.add_argument(
         "--precision",
         choices=PRECISIONS,
-        help="training arithmetic: bf16 autocast (the default recipe, runs A-J) or float32, "
-        "for CPUs without native bfloat16 (another recipe: students named -fp32; the "
-        "committed panels of runs A-J are bf16, so with --panel-corpus fp32 suspects differ "
-        "from their panel in precision too). Without this option a CPU that would train bf16 "
-        "much slower than float32 is refused before anything starts",
+        default="bf16",
+        help="training arithmetic: bf16 autocast (the default recipe, runs A-J; on a CPU "
+        "without native bfloat16 its matrix products run as float32 products of the bf16 "
+        "operands, harness/lab/bf16.py) or float32 (another recipe: students named -fp32; "
+        "the committed panels of runs A-J are bf16, so with --panel-corpus fp32 suspects "
+        "differ from their panel in precision too; default bf16)",
     )
     r.add_argument(
         "--selection",
@@ -102,6 +100,13 @@ def register(subparsers) -> None:
         "judge re-trained suspects: only the two suspects are trained, served and probed "
         "(run J, docs/lab.md); use the recipe the corpus's panel was trained with",
     )
+    r.add_argument(
+        "--data",
+        action="append",
+        help="lab answers another machine collected (`lab collect --export-data`; "
+        "repeatable), loaded into the lab store before collecting, so only what they lack "
+        "is asked",
+    )
     r.add_argument("--export-corpus", help="also write every answer to this .jsonl.gz corpus")
     r.add_argument(
         "--export-models",
@@ -119,6 +124,18 @@ def register(subparsers) -> None:
     )
     c.add_argument("--lab-dir", help="working directory (default ~/.cache/fingerprint/lab)")
     c.add_argument("--prompts", type=int, help="first N lab prompts (default: the whole bank)")
+    c.add_argument(
+        "--data",
+        action="append",
+        help="lab answers another machine collected (`lab collect --export-data`; "
+        "repeatable), loaded into the lab store before collecting, so only what they lack "
+        "is asked",
+    )
+    c.add_argument(
+        "--export-data",
+        help="then write every answer the lab store holds to this .jsonl[.gz] file, which "
+        "`--data` loads on another machine (greedy answers of the same local models)",
+    )
     c.set_defaults(func=_collect)
     e = sub.add_parser(
         "evaluate",
@@ -193,15 +210,32 @@ def _experiment():
     return experiment
 
 
+def _load_data(paths: list[str] | None, lab_dir: Path) -> None:
+    from harness.lab.data import import_answers
+
+    for path in paths or ():
+        added, held = import_answers(lab_dir / "data.sqlite", Path(path))
+        print(f"{path}: {held} answers, {added} new to the lab store")
+
+
 def _collect(args) -> int:
     n_prompts = _n_prompts(args.prompts)  # bad input is refused before anything starts
     lab = _experiment()
-    _servers, sizes = lab.collect_data(lab.LabConfig(lab_dir=_lab_dir(args), n_prompts=n_prompts))
+    if args.export_data:
+        _writable("--export-data", args.export_data)
+    cfg = lab.LabConfig(lab_dir=_lab_dir(args), n_prompts=n_prompts)
+    _load_data(args.data, cfg.lab_dir)
+    _servers, sizes = lab.collect_data(cfg)
     for name, size in sizes.items():
         print(
             f"{name:<20} {size['answers']} answers, {size['chars']} characters, "
             f"{size['cut_at_max_tokens']} cut at max tokens"
         )
+    if args.export_data:
+        from harness.lab.data import export_answers
+
+        n = export_answers(cfg.lab_dir / "data.sqlite", Path(args.export_data))
+        print(f"wrote {n} answers to {args.export_data}")
     return 0
 
 
@@ -229,10 +263,9 @@ def _run(args) -> int:
         control_corpus=_control_corpus(args.control_corpus),
     )
     corpora, panel = _panel_corpus(args.panel_corpus, args.control_corpus, cfg)
-    cfg = replace(cfg, panel_corpus=corpora, precision=args.precision or "bf16")
+    cfg = replace(cfg, panel_corpus=corpora, precision=args.precision)
     models = _export_plan(args, (lab.TEACHER, *cfg.suspects, *(panel or cfg.controls)))
-    if args.precision is None:  # after the input checks: it measures this machine
-        _refuse_slow_bf16(lab.pending_students(cfg))
+    _load_data(args.data, cfg.lab_dir)
     report = lab.run_lab(cfg)
     if args.export_corpus:
         from harness.lab.evaluate import export_corpus
@@ -248,42 +281,11 @@ def _run(args) -> int:
     return 0
 
 
-def _refuse_slow_bf16(pending: list[str]) -> None:
-    """The bf16 recipe on a CPU that emulates bfloat16 trains tens of times slower (hours per
-    student): refused before collecting starts, unless --precision names a choice."""
-    if not pending:
-        return
-    try:
-        from harness.lab.train import bf16_speed
-
-        bf16, fp32 = bf16_speed()
-    except ImportError as exc:
-        raise InputError(f"{NEEDS_EXTRA} ({exc})") from exc
-    if bf16 * SLOW_BF16 < fp32:
-        raise InputError(
-            f"this CPU computes bfloat16 at {bf16:.1f} GFLOP/s and float32 at {fp32:.0f} "
-            f"(no native bfloat16), so training {len(pending)} student(s) with the bf16 recipe "
-            f"would run about {fp32 / bf16:.0f} times slower than float32: hours per student. "
-            "Pass --precision fp32 (a float32 recipe; its students are named -fp32) or "
-            "--precision bf16 to train in bf16 anyway"
-        )
-
-
 def _export_plan(args, run_models) -> list[str] | None:
     """`--export-corpus` / `--export-models`, checked before anything starts: the export is
     written after training and probing, so a bad target must not surface an hour later."""
     if args.export_corpus:
-        target = Path(args.export_corpus)
-        try:  # a real write: permission bits say little when running as root
-            if target.is_dir():
-                raise IsADirectoryError(target)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tempfile.TemporaryFile(dir=target.parent).close()
-        except OSError as exc:
-            raise InputError(
-                f"--export-corpus {args.export_corpus}: cannot write a file there "
-                f"({exc.strerror or type(exc).__name__})"
-            ) from exc
+        _writable("--export-corpus", args.export_corpus)
     if not args.export_models:
         return None
     if not args.export_corpus:
@@ -296,6 +298,20 @@ def _export_plan(args, run_models) -> list[str] | None:
             f"(its models: {', '.join(run_models)})"
         )
     return models
+
+
+def _writable(option: str, path: str) -> None:
+    """A file the command writes at its end, checked before anything starts."""
+    target = Path(path)
+    try:  # a real write: permission bits say little when running as root
+        if target.is_dir():
+            raise IsADirectoryError(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=target.parent).close()
+    except OSError as exc:
+        raise InputError(
+            f"{option} {path}: cannot write a file there ({exc.strerror or type(exc).__name__})"
+        ) from exc
 
 
 def _control_corpus(path: str | None) -> Path | None:

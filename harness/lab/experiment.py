@@ -361,18 +361,6 @@ def _train_all(jobs: dict, outs: dict, models_dir: Path, tcfgs: dict, n_jobs: in
         return {n: f.result() for n, f in futures.items()}
 
 
-def pending_students(cfg: LabConfig) -> list[str]:
-    """The students this run would still have to train (none finished with its recipe)."""
-    from harness.lab.train import finished
-
-    students = cfg.lab_dir / "students"
-    return [
-        s.name
-        for s in cfg.students
-        if not finished(students / student_dir(cfg, s.name), train_config(cfg, s.name))
-    ]
-
-
 def port_order(names) -> list[str]:
     """Serving order (student i gets port_base + i): the five students of runs A and B in
     alphabetical order, as they were served then, and students added later after them. The

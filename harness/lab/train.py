@@ -22,9 +22,11 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from harness.lab import bf16
+
 BASE_GGUF = "smollm2-135m.gguf"
-# "bf16": matmuls under bfloat16 autocast, the recipe of runs A-J; "fp32": float32 throughout,
-# for CPUs without native bfloat16, where bf16 runs tens of times slower (`bf16_speed`).
+# "bf16": matmuls under bfloat16 autocast, the recipe of runs A-J (on a CPU without native
+# bfloat16 its products run widened, `bf16.py`); "fp32": float32 throughout.
 PRECISIONS = ("bf16", "fp32")
 
 
@@ -60,32 +62,6 @@ def finished(out_dir: Path, cfg: TrainConfig) -> bool:
     """Whether `out_dir` holds a student trained to the end with this recipe."""
     done = out_dir / "summary.json"
     return done.exists() and recipe(json.loads(done.read_text()).get("config", {})) == recipe(cfg)
-
-
-def bf16_speed(threads: int = 1) -> tuple[float, float]:
-    """(bfloat16, float32) matrix-multiply throughput in GFLOP/s on this CPU, `threads` torch
-    threads, at the shape of one of the student's projections. Why: without native bfloat16
-    (AVX512-BF16 or AMX) torch emulates it, and the bf16 recipe then trains tens of times
-    slower (measured: 1.1 vs 44 GFLOP/s on an AVX2-only EPYC, 170 s per training step against
-    3.7 s on the machine run J trained on); a lab run should say so before it starts,
-    not hours into training."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        a, b = torch.randn(256, 576), torch.randn(576, 1536)
-        out = []
-        for dtype in (torch.bfloat16, torch.float32):
-            x, y = a.to(dtype), b.to(dtype)
-            x @ y  # warm-up
-            t0 = time.perf_counter()
-            for _ in range(3):
-                x @ y
-            out.append(3 * 2 * 256 * 576 * 1536 / (time.perf_counter() - t0) / 1e9)
-        return out[0], out[1]
-    finally:
-        torch.set_num_threads(before)
 
 
 def load_base(models_dir: Path, tokenizer_cache: Path):
@@ -169,6 +145,9 @@ def train(
         return json.loads(done.read_text())
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
+    widen = cfg.precision == "bf16" and bf16.emulated(bf16.speed(cfg.threads))
+    if widen:
+        log("no native bfloat16 on this CPU: bf16 matrix products run widened to float32")
     model, tok = load_base(models_dir, out_dir.parent / "tokenizer")
     names = trainable_names(model, cfg.train_layers)
     for name, p in model.named_parameters():
@@ -203,9 +182,10 @@ def train(
         ids = torch.tensor([x + [pad] * (width - len(x)) for x, _ in batch])
         labels = torch.tensor([y + [-100] * (width - len(y)) for _, y in batch])
         mask = torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x, _ in batch])
-        with _autocast(torch, cfg.precision):
-            loss = _answer_loss(model, ids, mask, labels)
-        loss.backward()
+        with bf16.matmuls(widen):  # forward and backward
+            with _autocast(torch, cfg.precision):
+                loss = _answer_loss(model, ids, mask, labels)
+            loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         sched.step()
@@ -240,6 +220,8 @@ def train(
         "loss_first": losses[0] if losses else None,
         "loss_last": losses[-1] if losses else None,
         "trainable_params": sum(p.numel() for p in params),
+        # how the last session computed bf16 products: speed and summation order only
+        "bf16_matmuls": ("widened" if widen else "native") if cfg.precision == "bf16" else None,
     }
     done.write_text(json.dumps(summary, indent=2))
     ckpt.unlink(missing_ok=True)
