@@ -818,6 +818,8 @@ def test_lab_end_to_end_tiny(tmp_path):
     prompts in the suspects' data (run I's path)."""
     pytest.importorskip("torch")
     pytest.importorskip("xllamacpp")
+    from dataclasses import replace
+
     from harness.lab import serve
     from harness.lab.experiment import LabConfig, run_lab
 
@@ -830,9 +832,6 @@ def test_lab_end_to_end_tiny(tmp_path):
         port_base=18191,
         control_corpus=corpus,
         suspect_self_prompts=2,
-        # The mechanics, not the recipe, are under test: float32 trains at one speed on every
-        # CPU, where bf16 autocast is tens of times slower on one without native bfloat16.
-        precision="fp32",
     )
     try:
         report = run_lab(cfg)
@@ -842,6 +841,11 @@ def test_lab_end_to_end_tiny(tmp_path):
     for summary in report["training"].values():
         # One epoch of batches of 8: the suspects' 10 pairs (two self prompts) take 2 steps.
         assert summary["steps"] == -(-summary["pairs"] // 8) and summary["loss_last"] is not None
+    # The default recipe, bf16: widened on a CPU without native bfloat16 (`bf16.py`).
+    from harness.lab import bf16
+
+    how = "widened" if bf16.emulated(bf16.speed()) else "native"
+    assert {t["bf16_matmuls"] for t in report["training"].values()} == {how}
     assert report["training"]["student-oasst"]["pairs"] == 7  # one empty answer skipped
     # Self prompts reach the suspects' data only, answered by each suspect's own source.
     assert report["training"]["student-teacher"]["pairs"] == 10
@@ -867,9 +871,20 @@ def test_lab_end_to_end_tiny(tmp_path):
     assert load_answers(tmp_path / "added.jsonl.gz").models == sorted(added)
     merged = load_merged([tmp_path / "rest.jsonl.gz", tmp_path / "added.jsonl.gz"])
     assert evaluate_answers(merged)["plain"]["verdicts"] == ev["plain"]["verdicts"]
+    # The lab's answers carried to a fresh machine (`--data`) leave nothing to ask there.
+    from harness.lab.data import export_answers, import_answers
+    from harness.lab.experiment import collect_data
+    from harness.store import Store
+
+    fresh = tmp_path / "fresh"
+    carried = export_answers(lab / "data.sqlite", tmp_path / "data.jsonl.gz")
+    assert import_answers(fresh / "data.sqlite", tmp_path / "data.jsonl.gz") == (carried,) * 2
+    _, sizes = collect_data(replace(cfg, lab_dir=fresh))
+    with Store(fresh / "data.sqlite") as store:
+        assert store.count() == carried  # nothing new was asked
+    assert sizes == report["data"]
     # Run J's path: re-drawn suspects (seed 1) judged against the whole exported corpus's
     # teacher and panel; only they are trained, and the export holds the whole record.
-    from dataclasses import replace
 
     whole = tmp_path / "whole.jsonl.gz"
     export_corpus(run_dir, whole)

@@ -85,14 +85,7 @@ def collect(
 ) -> dict[str, dict]:
     """Ask every model source every lab prompt it has not answered yet (the first `n_prompts`
     of the bank, None: all of it, and the first `n_self` self prompts); returns run stats."""
-    prompts = _prompts(n_prompts, n_self)
-    model_sources = [s for s in sources if s.model]
-    endpoints = {s.name: make_endpoint(endpoint_spec(s, servers)) for s in model_sources}
-    items = [
-        item
-        for s in model_sources
-        for item in plan(probes_for(prompts, s, max_tokens), {s.name: endpoints[s.name]}, seed)
-    ]
+    endpoints, items = planned(sources, servers, n_prompts, n_self, max_tokens, seed)
 
     async def go():
         try:
@@ -103,6 +96,26 @@ def collect(
 
     stats = asyncio.run(go()) if items else None
     return stats.to_dict() if stats else {}
+
+
+def planned(
+    sources: list[Source],
+    servers: dict,
+    n_prompts: int | None,
+    n_self: int,
+    max_tokens: int,
+    seed: int = 0,
+) -> tuple[dict, list]:
+    """The endpoints and work items (each with its cache key) `collect` asks for."""
+    prompts = _prompts(n_prompts, n_self)
+    model_sources = [s for s in sources if s.model]
+    endpoints = {s.name: make_endpoint(endpoint_spec(s, servers)) for s in model_sources}
+    items = [
+        item
+        for s in model_sources
+        for item in plan(probes_for(prompts, s, max_tokens), {s.name: endpoints[s.name]}, seed)
+    ]
+    return endpoints, items
 
 
 def _prompts(n_prompts: int | None, n_self: int) -> list[LabPrompt]:
