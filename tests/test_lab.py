@@ -732,11 +732,19 @@ def test_lab_refuses_an_export_it_cannot_write(flags, expect, tmp_path, capsys):
     assert not (tmp_path / "lab").exists()
 
 
-def test_lab_collect_refuses_an_answers_file_it_cannot_write(tmp_path, capsys):
-    """`--export-data` is written after collecting (53 min a source on a fresh machine)."""
-    expect = "--export-data .: cannot write a file there"
-    args = ["lab", "collect", "--prompts", "8", "--export-data", "."]
-    _assert_refused(capsys, args, expect, tmp_path / "lab")
+@pytest.mark.parametrize(
+    "flags, expect",
+    [
+        (["--export-data", "."], "--export-data .: cannot write a file there"),
+        (["--suspect-self-prompts", "9999"], "--suspect-self-prompts 9999: there are 0.."),
+        (["--panel-corpus", "nowhere.jsonl.gz"], "nowhere.jsonl.gz: no such corpus file"),
+    ],
+)
+def test_lab_collect_refuses_bad_input_before_collecting(flags, expect, tmp_path, capsys):
+    """`lab collect` takes the run's collection options, so it collects what that run needs;
+    bad ones, and an `--export-data` target it cannot write (written after collecting, 53 min
+    a source on a fresh machine), are refused in one line before anything starts."""
+    _assert_refused(capsys, ["lab", "collect", "--prompts", "8", *flags], expect, tmp_path / "lab")
     assert not (tmp_path / "lab").exists()
 
 
@@ -809,6 +817,35 @@ def test_lab_answers_travel_to_another_machine_exactly(tmp_path, capsys):
     plain.write_text(json.dumps({"model": "m", "prompt_id": "p", "response": "r"}) + "\n")
     with pytest.raises(InputError, match="answer 1 has no stored record"):
         import_answers(tmp_path / "x.sqlite", plain)
+
+
+def test_committed_sources_answer_every_question_run_k_asks():
+    """Run K's `--data` file holds an answer, under the very cache key collection asks with,
+    for each of the 1,000 lab prompts and 40 self prompts of both suspects' sources, and
+    nothing else: on a fresh machine run K asks nothing again. The keys are built from the
+    local catalogue's ports; no server is needed."""
+    from harness.corpus import iter_records
+    from harness.lab.data import planned
+    from harness.lab.experiment import LabConfig, _data_source
+    from harness.local.catalog import DEFAULT_PORT_BASE, port_for, resolve
+    from harness.local.server import HOST, ServerInfo
+
+    panel = (LAB_DATA / "answers-n1000-e2-l12-self40-c11.jsonl.gz",)
+    cfg = LabConfig(n_prompts=1000, suspect_self_prompts=40, suspect_seed=4, panel_corpus=panel)
+    sources = [_data_source(s) for s in cfg.students]
+    servers = {}
+    for spec in resolve([s.model for s in sources]):
+        port = port_for(spec, DEFAULT_PORT_BASE)
+        servers[spec.name] = ServerInfo(
+            spec.name, f"http://{HOST}:{port}", spec.api, 4, 0, port, ""
+        )
+    _, lab = planned(sources, servers, cfg.n_prompts, 0, cfg.max_tokens)
+    _, own = planned(sources, servers, 0, cfg.suspect_self_prompts, cfg.max_tokens)
+    wanted = {item.key for item in lab + own}
+    assert len(wanted) == 2 * 1040
+    held = [r["stored"] for r in iter_records(LAB_DATA / "sources-n1000-self40.jsonl.gz")]
+    assert {r["key"] for r in held} == wanted and len(held) == len(wanted)
+    assert all(r["text"].strip() for r in held)
 
 
 @pytest.mark.slow

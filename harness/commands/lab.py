@@ -58,14 +58,6 @@ def register(subparsers) -> None:
         "unchanged panel of --seed (another training draw; controls and their answers reused)",
     )
     r.add_argument(
-        "--suspect-self-prompts",
-        type=int,
-        default=0,
-        help="add the first N self prompts (questions about the assistant itself, "
-        "harness/lab/self_prompts.py) to the two suspects' data only, against the unchanged "
-        "panel (run I, docs/lab.md; default 0)",
-    )
-    r.add_argument(
         "--train-jobs",
         type=int,
         default=1,
@@ -88,25 +80,6 @@ def register(subparsers) -> None:
         help="probe selection (default core, 95 probes; full: all 295)",
     )
     r.add_argument("--probe-limit", type=int, help="only the first N probes per run (smoke)")
-    r.add_argument(
-        "--control-corpus",
-        help="answer corpus (directory with responses.jsonl.gz, or the file) holding the four "
-        "open instruction models whose students join the panel (run H, docs/lab.md)",
-    )
-    r.add_argument(
-        "--panel-corpus",
-        action="append",
-        help="committed lab corpus (repeatable; merged by model) whose teacher and controls "
-        "judge re-trained suspects: only the two suspects are trained, served and probed "
-        "(run J, docs/lab.md); use the recipe the corpus's panel was trained with",
-    )
-    r.add_argument(
-        "--data",
-        action="append",
-        help="lab answers another machine collected (`lab collect --export-data`; "
-        "repeatable), loaded into the lab store before collecting, so only what they lack "
-        "is asked",
-    )
     r.add_argument("--export-corpus", help="also write every answer to this .jsonl.gz corpus")
     r.add_argument(
         "--export-models",
@@ -114,23 +87,18 @@ def register(subparsers) -> None:
         "control students, to re-score run G's corpora with them: `lab evaluate A B`)",
     )
     r.add_argument("--json", action="store_true", help="print the report as JSON")
+    _collection_options(r)
     r.set_defaults(func=_run)
     c = sub.add_parser(
         "collect",
         help="only collect the sources' answers to the first N lab prompts (resumable)",
         description="Ask every model source the first N lab prompts it has not answered yet, "
-        "storing each answer as it arrives, so a later `lab run --prompts N` starts training "
-        "at once.",
+        "storing each answer as it arrives, so a later `lab run --prompts N` (with the same "
+        "--suspect-self-prompts / --control-corpus / --panel-corpus) starts training at once.",
     )
     c.add_argument("--lab-dir", help="working directory (default ~/.cache/fingerprint/lab)")
     c.add_argument("--prompts", type=int, help="first N lab prompts (default: the whole bank)")
-    c.add_argument(
-        "--data",
-        action="append",
-        help="lab answers another machine collected (`lab collect --export-data`; "
-        "repeatable), loaded into the lab store before collecting, so only what they lack "
-        "is asked",
-    )
+    _collection_options(c)
     c.add_argument(
         "--export-data",
         help="then write every answer the lab store holds to this .jsonl[.gz] file, which "
@@ -156,6 +124,38 @@ def register(subparsers) -> None:
     s = sub.add_parser("stop", help="stop the student servers the lab started")
     s.add_argument("--lab-dir")
     s.set_defaults(func=_stop)
+
+
+def _collection_options(parser) -> None:
+    """Options that decide what a run collects: `lab collect` takes them too, so it collects
+    exactly what the run will need (e.g. run K's two sources and self prompts only)."""
+    parser.add_argument(
+        "--suspect-self-prompts",
+        type=int,
+        default=0,
+        help="add the first N self prompts (questions about the assistant itself, "
+        "harness/lab/self_prompts.py) to the two suspects' data only, against the unchanged "
+        "panel (run I, docs/lab.md; default 0)",
+    )
+    parser.add_argument(
+        "--control-corpus",
+        help="answer corpus (directory with responses.jsonl.gz, or the file) holding the four "
+        "open instruction models whose students join the panel (run H, docs/lab.md)",
+    )
+    parser.add_argument(
+        "--panel-corpus",
+        action="append",
+        help="committed lab corpus (repeatable; merged by model) whose teacher and controls "
+        "judge re-trained suspects: only the two suspects are trained, served and probed "
+        "(run J, docs/lab.md); use the recipe the corpus's panel was trained with",
+    )
+    parser.add_argument(
+        "--data",
+        action="append",
+        help="lab answers another machine collected (`lab collect --export-data`; "
+        "repeatable), loaded into the lab store before collecting, so only what they lack "
+        "is asked",
+    )
 
 
 def _lab_dir(args) -> Path:
@@ -221,9 +221,15 @@ def _load_data(paths: list[str] | None, lab_dir: Path) -> None:
 def _collect(args) -> int:
     n_prompts = _n_prompts(args.prompts)  # bad input is refused before anything starts
     lab = _experiment()
+    cfg = lab.LabConfig(
+        lab_dir=_lab_dir(args),
+        n_prompts=n_prompts,
+        suspect_self_prompts=_n_self(args.suspect_self_prompts),
+        control_corpus=_control_corpus(args.control_corpus),
+    )
+    cfg = replace(cfg, panel_corpus=_panel_corpus(args.panel_corpus, args.control_corpus, cfg)[0])
     if args.export_data:
         _writable("--export-data", args.export_data)
-    cfg = lab.LabConfig(lab_dir=_lab_dir(args), n_prompts=n_prompts)
     _load_data(args.data, cfg.lab_dir)
     _servers, sizes = lab.collect_data(cfg)
     for name, size in sizes.items():
