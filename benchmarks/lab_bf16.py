@@ -9,9 +9,9 @@ The step is the recipe's: the student's top 12 blocks trained, a batch of 8 sequ
     python benchmarks/lab_bf16.py [--steps 2] [--tokens 250] [--skip-native]
 
 Prints how many elements of products of the student's shapes agree exactly between widened
-and torch's bf16 kernels, then seconds per step (the fastest of `--steps`; one step of torch's bf16 kernels, slow where
-they are emulated), the ratio to float32, and how far each step's loss and gradients are from
-those of torch's own bf16 kernels (relative norm of the difference). Needs the lab extra
+and torch's bf16 kernels, then seconds per step (the fastest of `--steps`; one step only of
+torch's bf16 kernels, slow where they are emulated), the ratio to float32, and how far each
+step's loss and gradients are from those of torch's own bf16 kernels (relative norm). Needs the lab extra
 and `fingerprint local install` (the base GGUF).
 """
 

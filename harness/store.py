@@ -230,6 +230,58 @@ class Store:
         return AnswerRecord(**d)
 
 
+_ROW_JSON = ("usage", "logprobs", "raw")  # nested fields kept as JSON text in a row
+
+
+def record_row(r: AnswerRecord) -> dict[str, Any]:
+    """One answer as a flat row: the corpus fields (model, prompt_id, prompt, response) and
+    every stored field, nested values as JSON text so every format keeps them exactly."""
+    return {
+        "model": r.endpoint,
+        "prompt_id": r.probe_id,
+        "prompt": prompt_text(r.request),
+        "response": r.text,
+        "sample": r.sample_index,
+        "seed": r.seed,
+        "family": r.family,
+        "suite": r.suite,
+        "identity": r.identity,
+        "key": r.key,
+        "request": r.request,
+        "finish_reason": r.finish_reason,
+        "model_reported": r.model_reported,
+        "latency_s": r.latency_s,
+        "created_at": r.created_at,
+        "usage": json.dumps(r.usage, sort_keys=True),
+        "logprobs": None if r.logprobs is None else json.dumps(r.logprobs, ensure_ascii=False),
+        "raw": json.dumps(r.raw, ensure_ascii=False, sort_keys=True),
+    }
+
+
+def row_record(row: dict[str, Any]) -> AnswerRecord:
+    """The record `record_row` flattened, exactly as it was stored."""
+    loaded = {c: None if row.get(c) is None else json.loads(row[c]) for c in _ROW_JSON}
+    return AnswerRecord(
+        key=row["key"],
+        endpoint=row["model"],
+        identity=row["identity"],
+        probe_id=row["prompt_id"],
+        sample_index=int(row["sample"]),
+        request=row["request"],
+        text=row["response"],
+        family=row.get("family") or "",
+        suite=row.get("suite") or "",
+        seed=row.get("seed"),
+        finish_reason=row.get("finish_reason"),
+        usage=loaded["usage"] or {},
+        logprobs=loaded["logprobs"],
+        model_reported=row.get("model_reported") or "",
+        latency_s=row.get("latency_s"),
+        raw=loaded["raw"] or {},
+        created_at=row.get("created_at") or 0.0,
+    )
+
+
 def prompt_text(request_json: str) -> str:
     """The human-readable prompt of a stored request: its last user turn, or the raw prompt."""
     req = json.loads(request_json)

@@ -776,15 +776,16 @@ def _lab_store(path, answers):
 def test_lab_answers_travel_to_another_machine_exactly(tmp_path, capsys):
     """`lab collect --export-data` writes the lab store so that `--data` on a fresh machine
     restores every answer exactly, keys included (nothing is asked again); the file is an
-    ordinary answer corpus too; loading it twice adds nothing; a line whose key does not
-    match its request, or a plain corpus, is refused in one line."""
+    ordinary answer corpus too; loading it twice adds nothing. A row whose key does not match
+    its request, or a plain corpus, is refused in one line, and with several `--data` files
+    one bad file leaves the lab store empty: every file is checked before any is stored."""
     import gzip
     import json
 
     from harness.cli import main
     from harness.corpus import iter_records
     from harness.errors import InputError
-    from harness.lab.data import export_answers, import_answers
+    from harness.lab.data import export_answers, read_answers, store_answers
     from harness.store import Store
 
     here = tmp_path / "here" / "data.sqlite"
@@ -801,22 +802,27 @@ def test_lab_answers_travel_to_another_machine_exactly(tmp_path, capsys):
     there = tmp_path / "there"
     assert main(["lab", "run", "--lab-dir", str(there), "--data", str(out), "--prompts", "0"]) == 2
     assert not there.exists()  # bad input (--prompts 0) is refused before the data is loaded
-    assert import_answers(there / "data.sqlite", out) == (2, 2)
-    assert import_answers(there / "data.sqlite", out) == (0, 2)
+    capsys.readouterr()
+    assert store_answers(there / "data.sqlite", read_answers(out)) == 2
+    assert store_answers(there / "data.sqlite", read_answers(out)) == 0
     with Store(here) as a, Store(there / "data.sqlite") as b:
         assert list(a.records()) == list(b.records())
     with gzip.open(out, "rt") as fh:
         rows = [json.loads(line) for line in fh]
-    rows[1]["stored"]["text"] = "forged"
-    rows[1]["stored"]["request"] = rows[1]["stored"]["request"].replace("lab.a", "lab.b")
+    rows[1]["response"] = "forged"
+    rows[1]["request"] = rows[1]["request"].replace("lab.a", "lab.b")
     bad = tmp_path / "bad.jsonl"
     bad.write_text("".join(json.dumps(r) + "\n" for r in rows))
     with pytest.raises(InputError, match="answer 2: its cache key does not match its request"):
-        import_answers(tmp_path / "x.sqlite", bad)
+        read_answers(bad)
+    expect = "bad.jsonl: answer 2: its cache key does not match its request"
+    argv = ["lab", "run", "--prompts", "8", "--data", str(out), "--data", str(bad)]
+    _assert_refused(capsys, argv, expect, tmp_path / "lab")
+    assert not (tmp_path / "lab" / "data.sqlite").exists()
     plain = tmp_path / "plain.jsonl"
     plain.write_text(json.dumps({"model": "m", "prompt_id": "p", "response": "r"}) + "\n")
     with pytest.raises(InputError, match="answer 1 has no stored record"):
-        import_answers(tmp_path / "x.sqlite", plain)
+        read_answers(plain)
 
 
 def test_committed_sources_answer_every_question_run_k_asks():
@@ -824,8 +830,7 @@ def test_committed_sources_answer_every_question_run_k_asks():
     for each of the 1,000 lab prompts and 40 self prompts of both suspects' sources, and
     nothing else: on a fresh machine run K asks nothing again. The keys are built from the
     local catalogue's ports; no server is needed."""
-    from harness.corpus import iter_records
-    from harness.lab.data import planned
+    from harness.lab.data import planned, read_answers
     from harness.lab.experiment import LabConfig, _data_source
     from harness.local.catalog import DEFAULT_PORT_BASE, port_for, resolve
     from harness.local.server import HOST, ServerInfo
@@ -843,9 +848,9 @@ def test_committed_sources_answer_every_question_run_k_asks():
     _, own = planned(sources, servers, 0, cfg.suspect_self_prompts, cfg.max_tokens)
     wanted = {item.key for item in lab + own}
     assert len(wanted) == 2 * 1040
-    held = [r["stored"] for r in iter_records(LAB_DATA / "sources-n1000-self40.jsonl.gz")]
-    assert {r["key"] for r in held} == wanted and len(held) == len(wanted)
-    assert {r["endpoint"] for r in held} == {s.name for s in sources}
+    held = read_answers(LAB_DATA / "sources-n1000-self40.jsonl.gz")
+    assert {r.key for r in held} == wanted and len(held) == len(wanted)
+    assert {r.endpoint for r in held} == {s.name for s in sources}
 
 
 @pytest.mark.slow
@@ -909,13 +914,13 @@ def test_lab_end_to_end_tiny(tmp_path):
     merged = load_merged([tmp_path / "rest.jsonl.gz", tmp_path / "added.jsonl.gz"])
     assert evaluate_answers(merged)["plain"]["verdicts"] == ev["plain"]["verdicts"]
     # The lab's answers carried to a fresh machine (`--data`) leave nothing to ask there.
-    from harness.lab.data import export_answers, import_answers
+    from harness.lab.data import export_answers, read_answers, store_answers
     from harness.lab.experiment import collect_data
     from harness.store import Store
 
     fresh = tmp_path / "fresh"
     carried = export_answers(lab / "data.sqlite", tmp_path / "data.jsonl.gz")
-    assert import_answers(fresh / "data.sqlite", tmp_path / "data.jsonl.gz") == (carried,) * 2
+    assert store_answers(fresh / "data.sqlite", read_answers(tmp_path / "data.jsonl.gz")) == carried
     _, sizes = collect_data(replace(cfg, lab_dir=fresh))
     with Store(fresh / "data.sqlite") as store:
         assert store.count() == carried  # nothing new was asked

@@ -211,11 +211,14 @@ def _experiment():
 
 
 def _load_data(paths: list[str] | None, lab_dir: Path) -> None:
-    from harness.lab.data import import_answers
+    """`--data`: every file is read and checked before any answer is stored, so one bad file
+    leaves the lab store as it was."""
+    from harness.lab.data import read_answers, store_answers
 
-    for path in paths or ():
-        added, held = import_answers(lab_dir / "data.sqlite", Path(path))
-        print(f"{path}: {held} answers, {added} new to the lab store")
+    loaded = [(path, read_answers(Path(path))) for path in paths or ()]
+    for path, records in loaded:
+        added = store_answers(lab_dir / "data.sqlite", records)
+        print(f"{path}: {len(records)} answers, {added} new to the lab store")
 
 
 def _collect(args) -> int:

@@ -24,12 +24,11 @@ from typing import Any
 from harness.errors import InputError
 from harness.interop import require
 from harness.manifest import RunDir, new_manifest
-from harness.store import AnswerRecord, Store, prompt_text
+from harness.store import Store, record_row, row_record
 
 FORMATS = ("parquet", "jsonl", "arrow")
 DATA_NAME = "answers"
 LOSSLESS = ("key", "identity", "request")  # columns that mark a fingerprint export
-_JSON_COLUMNS = ("usage", "logprobs", "raw")
 _HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
@@ -39,30 +38,6 @@ def _datasets() -> Any:
     datasets = require("datasets")
     datasets.disable_progress_bars()
     return datasets
-
-
-def record_row(r: AnswerRecord) -> dict[str, Any]:
-    """One answer as a flat row; nested values as JSON text so every format keeps them exactly."""
-    return {
-        "model": r.endpoint,
-        "prompt_id": r.probe_id,
-        "prompt": prompt_text(r.request),
-        "response": r.text,
-        "sample": r.sample_index,
-        "seed": r.seed,
-        "family": r.family,
-        "suite": r.suite,
-        "identity": r.identity,
-        "key": r.key,
-        "request": r.request,
-        "finish_reason": r.finish_reason,
-        "model_reported": r.model_reported,
-        "latency_s": r.latency_s,
-        "created_at": r.created_at,
-        "usage": json.dumps(r.usage, sort_keys=True),
-        "logprobs": None if r.logprobs is None else json.dumps(r.logprobs, ensure_ascii=False),
-        "raw": json.dumps(r.raw, ensure_ascii=False, sort_keys=True),
-    }
 
 
 def export_run(run_dir: str | Path, out: str | Path, fmt: str = "parquet") -> tuple[Path, int]:
@@ -296,7 +271,7 @@ def restore(source: str, results: Path, run_id: str | None) -> tuple[RunDir, int
     manifest = _manifest_beside(Path(source))
     run_id = run_id or f"import-{manifest.get('run_id') or Path(source).stem}"
     run = RunDir(Path(results) / run_id)
-    records = [_record(r) for r in rows]
+    records = [row_record(r) for r in rows]
     with Store(run.store_path) as store:
         added = store.put_many(records)
     manifest = manifest or new_manifest(run_id, {"endpoints": {}}, [])
@@ -312,29 +287,6 @@ def _manifest_beside(path: Path) -> dict[str, Any]:
         if folder.is_dir() and candidate.is_file():
             return json.loads(candidate.read_text(encoding="utf-8"))
     return {}
-
-
-def _record(row: dict[str, Any]) -> AnswerRecord:
-    loaded = {c: None if row.get(c) is None else json.loads(row[c]) for c in _JSON_COLUMNS}
-    return AnswerRecord(
-        key=row["key"],
-        endpoint=row["model"],
-        identity=row["identity"],
-        probe_id=row["prompt_id"],
-        sample_index=int(row["sample"]),
-        request=row["request"],
-        text=row["response"],
-        family=row.get("family") or "",
-        suite=row.get("suite") or "",
-        seed=row.get("seed"),
-        finish_reason=row.get("finish_reason"),
-        usage=loaded["usage"] or {},
-        logprobs=loaded["logprobs"],
-        model_reported=row.get("model_reported") or "",
-        latency_s=row.get("latency_s"),
-        raw=loaded["raw"] or {},
-        created_at=row.get("created_at") or 0.0,
-    )
 
 
 def prepare_import(args: Any) -> int | None:

@@ -218,55 +218,42 @@ def describe_n(
 
 def export_answers(store_path: Path, out: Path) -> int:
     """Write every answer of the lab store to a `.jsonl[.gz]` answer corpus that another
-    machine loads back with `import_answers`. Why: collection is the slowest step of a large
-    lab run on a fresh machine (53 min for 1,040 prompts per source), and greedy answers of
-    the same local models do not change, so they can travel with the project instead.
+    machine loads back with `read_answers`. Why: collection is the slowest step of a large
+    lab run on a fresh machine (1 h 43 min for qwen's 1,000 answers in session 12), and greedy
+    answers of the same local models do not change, so they can travel with the project.
 
-    Each line is an ordinary corpus record (model, prompt_id, prompt, response), so every
-    corpus tool reads it, plus `stored`: the store's record itself, cache key included."""
-    from dataclasses import asdict
-
+    Each line is the store's own flat row (`store.record_row`): an ordinary corpus record
+    that every corpus tool reads, with every stored field, cache key included."""
     from harness.corpus import write_records
-    from harness.store import prompt_text
+    from harness.store import record_row
 
     with Store(store_path) as store:
-        records = list(store.records())
+        rows = [record_row(r) for r in store.records()]
     out.parent.mkdir(parents=True, exist_ok=True)
-    return write_records(
-        out,
-        (
-            {
-                "model": r.endpoint,
-                "prompt_id": r.probe_id,
-                "prompt": prompt_text(r.request),
-                "response": r.text,
-                "stored": asdict(r),
-            }
-            for r in records
-        ),
-    )
+    return write_records(out, rows)
 
 
-def import_answers(store_path: Path, path: Path) -> tuple[int, int]:
-    """Load a file `export_answers` wrote into the lab store; returns (added, in the file).
-    Answers already stored are kept. A line whose cache key does not match its endpoint and
-    request is refused with its line number: it would be served for a question it does not
-    answer."""
-    from dataclasses import fields
-
+def read_answers(path: Path) -> list:
+    """The stored records of a file `export_answers` wrote, checked before any is stored: a
+    row whose cache key does not match its endpoint and request is refused with its number,
+    since it would be served for a question it does not answer."""
     from harness.corpus import iter_records
-    from harness.store import AnswerRecord, cache_key
+    from harness.store import cache_key, row_record
 
-    names = {f.name for f in fields(AnswerRecord)}
     records = []
     for n, row in enumerate(iter_records(path), 1):
-        stored = row.get("stored")
-        if not isinstance(stored, dict) or not {"key", "identity", "request"} <= stored.keys():
+        if not {"key", "identity", "request", "sample"} <= row.keys():
             raise InputError(f"{path}: answer {n} has no stored record (not a lab data file)")
-        record = AnswerRecord(**{k: v for k, v in stored.items() if k in names})
+        record = row_record(row)
         if record.key != cache_key(record.identity, record.request, record.sample_index):
             raise InputError(f"{path}: answer {n}: its cache key does not match its request")
         records.append(record)
+    return records
+
+
+def store_answers(store_path: Path, records: list) -> int:
+    """Put records into the lab store (answers already stored are kept); returns how many
+    were new."""
     store_path.parent.mkdir(parents=True, exist_ok=True)
     with Store(store_path) as store:
-        return store.put_many(records), len(records)
+        return store.put_many(records)

@@ -220,7 +220,7 @@ def train(
         "loss_first": losses[0] if losses else None,
         "loss_last": losses[-1] if losses else None,
         "trainable_params": sum(p.numel() for p in params),
-        # how the last session computed bf16 products: speed and summation order only
+        # how this training computed bf16 products: speed and summation order only
         "bf16_matmuls": ("widened" if widen else "native") if cfg.precision == "bf16" else None,
     }
     done.write_text(json.dumps(summary, indent=2))
