@@ -48,6 +48,9 @@ CORPUS_I2 = LAB_DATA / "answers-n1000-e2-l12-self40-ss2-c11.jsonl.gz"  # added a
 CORPUS_J1 = LAB_DATA / "answers-n1000-e2-l12-self40-ss3-j.jsonl.gz"
 # J2 = run G's recipe (no self prompts), seed 7, run H's panel (run G's corpus + the -h4 one).
 CORPUS_J2 = LAB_DATA / "answers-n1000-e2-l12-ss7-h-j.jsonl.gz"
+# Run K (session 11, pre-registered): more fresh draws of J1's recipe against run I's panel,
+# suspect seeds 4, 5, 6, trained from the committed sources' answers (`lab run --data`).
+CORPUS_K1 = LAB_DATA / "answers-n1000-e2-l12-self40-ss4-k.jsonl.gz"
 
 # Neither a candidate (qwen, gemma3-270m) nor a student of one: the attribution panel.
 INDEPENDENT = [
@@ -1150,7 +1153,7 @@ def test_committed_lab_corpus_run_i_verdicts(corpus, plain_p, persona_p, named, 
         assert att["student-gemma"]["teacher"] == own, (view, att["student-gemma"])
 
 
-RUN_J = [
+FRESH_DRAWS = [
     # (corpus, its panel's corpora, distilled p range plain / persona, teacher named for the
     # distilled and for the control student plain / persona, the control student's lowest p):
     # J1 measured 5.3e-05 / 0.00092, qwen named in both views (ahead of gemma3-270m at Holm p
@@ -1177,15 +1180,30 @@ RUN_J = [
         0.8,
         id="j2-s7-run-h-panel",
     ),
+    # K1 measured 0.00306 / 0.00055; plain nobody named (qwen p 0.0078, gemma3-270m 0.066,
+    # qwen ahead at Holm p 0.0506), persona qwen (0.0013, ahead at 0.0076); control student
+    # 0.93 / 0.89, named gemma3-270m plain, nobody persona
+    pytest.param(
+        CORPUS_K1,
+        [CORPUS_I],
+        (5e-4, 1e-2),
+        (1e-4, 2e-3),
+        (None, QWEN),
+        (GEMMA, None),
+        0.8,
+        id="k1-self40-s4",
+    ),
 ]
 
 
-@pytest.mark.parametrize("corpus, panel, plain_p, persona_p, named, control_named, ctrl_p", RUN_J)
+@pytest.mark.parametrize(
+    "corpus, panel, plain_p, persona_p, named, control_named, ctrl_p", FRESH_DRAWS
+)
 def test_committed_lab_corpus_run_j_verdicts(
     corpus, panel, plain_p, persona_p, named, control_named, ctrl_p
 ):
-    """Run J: only the two suspects were re-trained, served and probed; every other model's
-    answers are the panel corpus's, byte for byte (docs/lab.md, run J)."""
+    """Runs J and K: only the two suspects were re-trained, served and probed; every other
+    model's answers are the panel corpus's, byte for byte (docs/lab.md, runs J and K)."""
     from harness.corpus import load_answers, load_merged
     from harness.lab.evaluate import evaluate_answers
 
