@@ -1295,6 +1295,25 @@ def test_lab_evaluate_shows_which_features_point_to_which_teacher(capsys):
     assert "- student-gemma: verdict: char4 " in md and "| all 111 |" in md
 
 
+def test_lab_evaluate_shows_how_near_an_attribution_call_was(capsys):
+    """A bare "no single teacher" hides whether the teacher led by a hair or not at all: the
+    line names the leading candidate, its p and its Holm-corrected lead over each other one
+    (K1 plain missed by 0.0506; docs/lab.md, run K)."""
+    from harness.cli import main
+
+    assert main(["lab", "evaluate", str(CORPUS_K1)]) == 0
+    plain, persona = capsys.readouterr().out.split("persona:")
+    line = next(x for x in plain.splitlines() if x.strip().startswith("student-teacher "))
+    assert line.endswith(
+        "attributed to: no single teacher (leading: qwen2.5-coder-0.5b, p 0.0078, "
+        "ahead of gemma3-270m at Holm p 0.051)"
+    ), line
+    line = next(x for x in persona.splitlines() if x.strip().startswith("student-teacher "))
+    assert line.endswith(
+        "attributed to: qwen2.5-coder-0.5b (p 0.0013, ahead of gemma3-270m at Holm p 0.0076)"
+    ), line
+
+
 def test_lab_evaluate_refuses_a_corpus_it_cannot_score(tmp_path, capsys):
     """A corpus without the lab's teacher or suspects, or without 3 probes they all answered,
     is one clear error line (exit 2), never a silent empty evaluation."""

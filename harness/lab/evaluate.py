@@ -219,12 +219,21 @@ def export_corpus(run_dir: Path, out: Path, models: Iterable[str] | None = None,
 
 
 def attributed_to(attribution: dict) -> str:
-    """The named teacher, "no single teacher", or why attribution was not tested."""
+    """The named teacher or "no single teacher", with the leading candidate's p-values, or why
+    attribution was not tested. The numbers show how near a call was: K1's plain "no single
+    teacher" missed by a Holm p of 0.0506 (docs/lab.md)."""
+    ps = attribution["p"]
+    if not ps:
+        return "not tested: " + "; ".join(attribution["notes"])
+    versus = attribution.get("versus") or {}
+    lead = next((c for c in ps if c not in versus), None) if versus else min(ps, key=ps.get)
+    if lead is None or ps[lead] is None:
+        return attribution["teacher"] or "no single teacher"
+    ahead = [f"ahead of {c} at Holm p {q:.2g}" for c, q in versus.items() if q is not None]
+    evidence = ", ".join([f"p {ps[lead]:.2g}", *ahead])
     if attribution["teacher"]:
-        return attribution["teacher"]
-    if attribution["p"]:
-        return "no single teacher"
-    return "not tested: " + "; ".join(attribution["notes"])
+        return f"{attribution['teacher']} ({evidence})"
+    return f"no single teacher (leading: {lead}, {evidence})"
 
 
 def standing(ev: dict, suspect: str) -> list[str]:
