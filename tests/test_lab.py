@@ -51,6 +51,7 @@ CORPUS_J2 = LAB_DATA / "answers-n1000-e2-l12-ss7-h-j.jsonl.gz"
 # Run K (session 11, pre-registered): more fresh draws of J1's recipe against run I's panel,
 # suspect seeds 4, 5, 6, trained from the committed sources' answers (`lab run --data`).
 CORPUS_K1 = LAB_DATA / "answers-n1000-e2-l12-self40-ss4-k.jsonl.gz"
+CORPUS_K2 = LAB_DATA / "answers-n1000-e2-l12-self40-ss5-k.jsonl.gz"
 
 # Neither a candidate (qwen, gemma3-270m) nor a student of one: the attribution panel.
 INDEPENDENT = [
@@ -1192,6 +1193,19 @@ FRESH_DRAWS = [
         (GEMMA, None),
         0.8,
         id="k1-self40-s4",
+    ),
+    # K2 measured 0.00429 / 0.00044; plain nobody named (qwen p 0.011, gemma3-270m 0.040,
+    # qwen ahead at Holm p 0.14), persona qwen (0.0011, ahead at 0.0050); control student
+    # 0.987 / 0.851, named gemma3-270m in both views
+    pytest.param(
+        CORPUS_K2,
+        [CORPUS_I],
+        (5e-4, 1e-2),
+        (1e-4, 2e-3),
+        (None, QWEN),
+        (GEMMA, GEMMA),
+        0.8,
+        id="k2-self40-s5",
     ),
 ]
 
