@@ -52,6 +52,7 @@ CORPUS_J2 = LAB_DATA / "answers-n1000-e2-l12-ss7-h-j.jsonl.gz"
 # suspect seeds 4, 5, 6, trained from the committed sources' answers (`lab run --data`).
 CORPUS_K1 = LAB_DATA / "answers-n1000-e2-l12-self40-ss4-k.jsonl.gz"
 CORPUS_K2 = LAB_DATA / "answers-n1000-e2-l12-self40-ss5-k.jsonl.gz"
+CORPUS_K3 = LAB_DATA / "answers-n1000-e2-l12-self40-ss6-k.jsonl.gz"
 
 # Neither a candidate (qwen, gemma3-270m) nor a student of one: the attribution panel.
 INDEPENDENT = [
@@ -1206,6 +1207,18 @@ FRESH_DRAWS = [
         (GEMMA, GEMMA),
         0.8,
         id="k2-self40-s5",
+    ),
+    # K3 measured 0.00192 / 0.00040; plain nobody named (qwen p 0.0053, ahead at Holm p
+    # 0.12), persona qwen (0.0010, ahead at 0.0078); control student 0.955 / 0.809, gemma3-270m
+    pytest.param(
+        CORPUS_K3,
+        [CORPUS_I],
+        (5e-4, 1e-2),
+        (1e-4, 2e-3),
+        (None, QWEN),
+        (GEMMA, GEMMA),
+        0.8,
+        id="k3-self40-s6",
     ),
 ]
 
