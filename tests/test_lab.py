@@ -1226,7 +1226,7 @@ FRESH_DRAWS = [
 @pytest.mark.parametrize(
     "corpus, panel, plain_p, persona_p, named, control_named, ctrl_p", FRESH_DRAWS
 )
-def test_committed_lab_corpus_run_j_verdicts(
+def test_committed_lab_corpus_fresh_draw_verdicts(
     corpus, panel, plain_p, persona_p, named, control_named, ctrl_p
 ):
     """Runs J and K: only the two suspects were re-trained, served and probed; every other

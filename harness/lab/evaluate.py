@@ -85,6 +85,7 @@ def _attribution(answers: Answers, suspects, controls) -> dict[str, dict]:
         a = attribute(answers, s, list(CANDIDATES), others)
         out[s] = {
             "teacher": a.teacher,
+            "leading": a.best,
             "p": a.p_values,
             "versus": a.versus,
             "panel": others,
@@ -225,10 +226,10 @@ def attributed_to(attribution: dict) -> str:
     ps = attribution["p"]
     if not ps:
         return "not tested: " + "; ".join(attribution["notes"])
-    versus = attribution.get("versus") or {}
-    lead = next((c for c in ps if c not in versus), None) if versus else min(ps, key=ps.get)
-    if lead is None or ps[lead] is None:
+    lead = attribution.get("leading")  # absent from reports written before session 13
+    if lead is None or ps.get(lead) is None:
         return attribution["teacher"] or "no single teacher"
+    versus = attribution.get("versus") or {}
     ahead = [f"ahead of {c} at Holm p {q:.2g}" for c, q in versus.items() if q is not None]
     evidence = ", ".join([f"p {ps[lead]:.2g}", *ahead])
     if attribution["teacher"]:
