@@ -177,9 +177,14 @@ def run_cases(
 
 
 def run_bench(
-    directory: str | Path, prompt_counts=PROMPT_COUNTS, draws: int = DRAWS, pool: bool = False
+    directory: str | Path,
+    prompt_counts=PROMPT_COUNTS,
+    draws: int = DRAWS,
+    pool: bool = False,
+    attribution_features: tuple[str, ...] | None = None,
 ) -> dict:
-    """Full benchmark; returns the JSON-ready result (see `fingerprint bench --json`)."""
+    """Full benchmark; returns the JSON-ready result (see `fingerprint bench --json`).
+    `attribution_features`: as `attribute`'s `features` (None: every scored feature)."""
     directory = Path(directory)
     corpus = responses_file(
         directory, "bench needs a directory with responses.jsonl.gz and lineage.json"
@@ -251,7 +256,7 @@ def run_bench(
         by[str(n)] = {k: _mean_defined([m[k] for m in per]) for k in per[0]} | {"draws": draws}
     by["all"] = {k: out[k] for k in metrics(results)} | {"draws": 1}
     out["by_prompts"] = by
-    out["attribution"] = run_attribution(answers, lineage, table)
+    out["attribution"] = run_attribution(answers, lineage, table, attribution_features)
     return json_ready(out)
 
 

@@ -43,8 +43,14 @@ def attribution_panel(
     return [m for m in models if m in keep and m not in candidates]
 
 
-def run_attribution(answers: Answers, lineage: dict, table: similarity.SimTable) -> dict:
-    """One attribution per labelled case; `table` must hold every case reference as an anchor."""
+def run_attribution(
+    answers: Answers,
+    lineage: dict,
+    table: similarity.SimTable,
+    features: tuple[str, ...] | None = None,
+) -> dict:
+    """One attribution per labelled case; `table` must hold every case reference as an anchor.
+    `features`: as `attribute`'s (None: every scored feature)."""
     models = answers.models
     cases = []
     for c in runnable_cases(lineage, models)[0]:  # the bench's cases (same skips)
@@ -53,7 +59,7 @@ def run_attribution(answers: Answers, lineage: dict, table: similarity.SimTable)
         controls = attribution_panel(lineage, models, candidates, sus)
         if len(candidates) < 2 or len(controls) < MIN_CONTROLS:
             continue
-        a = attribute(answers, sus, candidates, controls, table=table)
+        a = attribute(answers, sus, candidates, controls, table=table, features=features)
         truth = teacher_families(lineage, sus)
         outcome = "none" if a.teacher is None else ("right" if a.teacher in truth else "wrong")
         cases.append(
@@ -73,6 +79,7 @@ def run_attribution(answers: Answers, lineage: dict, table: similarity.SimTable)
     taught = [c for c in cases if c["documented_teacher_among_candidates"]]
     return {
         "rule": ATTRIBUTION_RULE,
+        "features": list(features) if features is not None else "all scored",
         "n_cases": len(cases),
         "named_right": sum(c["outcome"] == "right" for c in cases),
         "named_wrong": sum(c["outcome"] == "wrong" for c in cases),

@@ -8,6 +8,7 @@ import pytest
 
 from harness.answers import Answers
 from harness.detector import attribute, detect, similarity_matrix
+from harness.errors import InputError
 
 VOCAB = [f"w{i}" for i in range(300)]
 
@@ -236,3 +237,29 @@ def test_attribution_shows_each_candidates_feature_standing():
     assert set(a.features) == {"R", "C0"}
     assert a.features["R"]["char4"] > 2
     assert a.features["R"]["char4"] > a.features["C0"]["char4"] + 1
+
+
+def test_attribution_on_chosen_features_scores_only_those():
+    """`features=` restricts every candidate's score, standing included; the tests are the
+    shipped ones, so on all features it is the default call exactly. Unknown names, or none
+    left to score, are a clear refusal, never a silent "no single teacher"."""
+    from harness.detector.attribution import LEXICAL, parse_features
+
+    ans = _world()
+    controls = [f"C{i}" for i in range(1, 10)]
+    full = attribute(ans, "S", ["R", "C0"], controls)
+    every = attribute(ans, "S", ["R", "C0"], controls, features=parse_features("all"))
+    assert (every.teacher, every.p_values, every.versus) == (
+        full.teacher,
+        full.p_values,
+        full.versus,
+    )
+    lex = attribute(ans, "S", ["R", "C0"], controls, features=LEXICAL)
+    assert {f for per in lex.features.values() for f in per} <= set(LEXICAL)
+    assert lex.p_values != full.p_values
+    none = attribute(ans, "S", ["R", "C0"], controls, features=("identity",))
+    assert none.teacher is None and not none.p_values
+    assert "none of the features identity is scored against" in none.notes[0]
+    assert parse_features(" word2, char4 ,word2") == ("word2", "char4")
+    with pytest.raises(InputError, match="wrd; scored features: char4, word2"):
+        parse_features("char4,wrd")

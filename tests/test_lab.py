@@ -1341,6 +1341,25 @@ def test_lab_evaluate_shows_how_near_an_attribution_call_was(capsys):
     ), line
 
 
+def test_lab_evaluate_scores_attribution_on_chosen_features(capsys):
+    """`--attribution-features char4,word2` (attribution v7, docs/lab.md) re-scores only the
+    attribution: the verdicts are the default's, K1 plain now names qwen, the output says
+    which features it weighed, and a misspelt name is one error line."""
+    from harness.cli import main
+
+    assert main(["lab", "evaluate", str(CORPUS_K1), "--attribution-features", "char4,word2"]) == 0
+    plain = capsys.readouterr().out.split("persona:")[0]
+    line = next(x for x in plain.splitlines() if x.strip().startswith("student-teacher "))
+    assert "distilled      p = 0.00306" in line, line
+    assert line.endswith(
+        "attributed to: qwen2.5-coder-0.5b (p 0.0037, ahead of gemma3-270m at Holm p 0.00081)"
+    ), line
+    assert "attribution scored on char4, word2 only" in plain
+    assert main(["lab", "evaluate", str(CORPUS_K1), "--attribution-features", "char4,wrd"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "wrd; scored features" in err, err
+
+
 def test_lab_evaluate_refuses_a_corpus_it_cannot_score(tmp_path, capsys):
     """A corpus without the lab's teacher or suspects, or without 3 probes they all answered,
     is one clear error line (exit 2), never a silent empty evaluation."""

@@ -38,6 +38,12 @@ def register(subparsers) -> None:
         help="moderate each panel's spread by the other references' panels (empirical Bayes: "
         "more df; liberal when the tested panel alone is wider, so opt-in; docs/detector.md)",
     )
+    p.add_argument(
+        "--attribution-features",
+        metavar="F1,F2",
+        help="score attribution candidates on these features only (e.g. char4,word2; default: "
+        "every scored feature, as the verdict; docs/lab.md 'attribution v7')",
+    )
     p.set_defaults(func=run)
 
 
@@ -70,8 +76,12 @@ def _table(title: str, columns: tuple[str, ...]) -> Table:
 
 def run(args: argparse.Namespace) -> int:
     from harness.bench import run_bench
+    from harness.detector.attribution import parse_features
 
-    result = run_bench(args.corpus, _counts(args.prompts), pool=args.pool_scale)
+    feats = parse_features(args.attribution_features) if args.attribution_features else None
+    result = run_bench(
+        args.corpus, _counts(args.prompts), pool=args.pool_scale, attribution_features=feats
+    )
     if args.json:
         # allow_nan=False: NaN / Infinity are not JSON; run_bench already turned them into None
         print(json.dumps(result, default=lambda o: None, allow_nan=False))

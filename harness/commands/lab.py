@@ -120,6 +120,12 @@ def register(subparsers) -> None:
         action="store_true",
         help="print the tables docs/lab.md shows (verdicts, feature standing, p versus probes)",
     )
+    e.add_argument(
+        "--attribution-features",
+        metavar="F1,F2",
+        help="score attribution candidates on these features only (e.g. char4,word2; default: "
+        "every scored feature; docs/lab.md 'attribution v7'); verdicts are unchanged",
+    )
     e.set_defaults(func=_evaluate)
     s = sub.add_parser("stop", help="stop the student servers the lab started")
     s.add_argument("--lab-dir")
@@ -176,6 +182,9 @@ def _print(evaluation: dict) -> None:
                 f"  {s:<20} {v['outcome']:<14} p = {v['p']:.3g}  t = {v['t']:.2f}  "
                 f"controls = {v['n_controls']}  attributed to: {att}"
             )
+        on = next(iter(ev["attribution"].values()), {}).get("scored_on")
+        if isinstance(on, list):
+            print(f"  attribution scored on {', '.join(on)} only (--attribution-features)")
         print(f"  {STANDING_LABEL}:")
         for s in ev["verdicts"]:
             print(f"    {s}: " + "; ".join(standing(ev, s)))
@@ -370,9 +379,11 @@ def _panel_corpus(
 
 def _evaluate(args) -> int:
     from harness.corpus import load_merged
+    from harness.detector.attribution import parse_features
     from harness.lab.evaluate import evaluate_answers
 
-    evaluation = evaluate_answers(load_merged(args.corpus))
+    feats = parse_features(args.attribution_features) if args.attribution_features else None
+    evaluation = evaluate_answers(load_merged(args.corpus), attribution_features=feats)
     if args.json:
         from harness.jsonable import json_ready
 

@@ -15,7 +15,9 @@ import numpy as np
 
 from harness.answers import Answers
 from harness.detector import similarity, stats
+from harness.detector.features import PRIMARY
 from harness.detector.verdict import MIN_CONTROLS, combine, feature_means, standing
+from harness.errors import InputError
 
 # The rule in one sentence, as reports print it next to the attribution table.
 RULE = (
@@ -23,6 +25,25 @@ RULE = (
     "controls are and beats every other candidate significantly (best versus rest, "
     "Holm-corrected); otherwise no single teacher"
 )
+
+
+# The word-level features: the ones every candidate has that carry its content (docs/lab.md,
+# "attribution v7"; a choice for `attribute(features=...)`, not the default).
+LEXICAL = ("char4", "word2")
+
+
+def parse_features(text: str) -> tuple[str, ...]:
+    """A comma list of scored feature names (`--attribution-features`); 'all' gives every one."""
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    if names == ("all",):
+        return PRIMARY
+    bad = [n for n in names if n not in PRIMARY]
+    if bad or not names:
+        raise InputError(
+            f"--attribution-features: {', '.join(bad) or 'no name given'}; scored features: "
+            f"{', '.join(PRIMARY)} (or 'all')"
+        )
+    return names
 
 
 @dataclass
@@ -48,8 +69,12 @@ def attribute(
     *,
     alpha: float = 0.05,
     table: similarity.SimTable | None = None,
+    features: tuple[str, ...] | None = None,
 ) -> Attribution:
-    """Name the teacher among `candidates` only when it beats every other one significantly."""
+    """Name the teacher among `candidates` only when it beats every other one significantly.
+
+    `features`: score every candidate on these scored features only (None: all of them, as the
+    verdict does). Same candidates, panel and tests either way."""
     panel = [suspect, *controls]
     if len(candidates) < 2:
         return Attribution(suspect, None, {}, notes=["needs at least two candidates"])
@@ -60,10 +85,15 @@ def attribute(
     rows = np.arange(len(table.prompts))
     z = {}
     pvals = {}
-    features: dict[str, dict[str, float]] = {}
+    standings: dict[str, dict[str, float]] = {}
     for c in candidates:
         means = feature_means(table, c, panel, rows)
-        features[c] = standing(means)
+        if features is not None:
+            means = {f: v for f, v in means.items() if f in features}
+            if not means:
+                note = f"none of the features {', '.join(features)} is scored against {c}"
+                return Attribution(suspect, None, {}, notes=[note])
+        standings[c] = standing(means)
         sc = combine(means, len(panel))
         mu, sd = sc[1:].mean(), sc[1:].std(ddof=1)
         z[c] = (sc - mu) / (sd if sd > 0 else 1.0)
@@ -74,4 +104,4 @@ def attribute(
     versus = dict(zip(others, stats.holm(raw), strict=True))
     ok = pvals[best] < alpha and all(p < alpha for p in versus.values())
     notes = [] if ok else [f"best candidate {best} does not beat every other significantly"]
-    return Attribution(suspect, best if ok else None, pvals, versus, notes, best, features)
+    return Attribution(suspect, best if ok else None, pvals, versus, notes, best, standings)

@@ -78,11 +78,11 @@ def _verdicts(answers: Answers, teacher: str, suspects, controls) -> dict[str, d
     return out
 
 
-def _attribution(answers: Answers, suspects, controls) -> dict[str, dict]:
+def _attribution(answers: Answers, suspects, controls, features=None) -> dict[str, dict]:
     out = {}
     for s in suspects:
         others = [m for m in (*controls, *suspects) if m != s and independent_of_candidates(m)]
-        a = attribute(answers, s, list(CANDIDATES), others)
+        a = attribute(answers, s, list(CANDIDATES), others, features=features)
         out[s] = {
             "teacher": a.teacher,
             "leading": a.best,
@@ -91,6 +91,7 @@ def _attribution(answers: Answers, suspects, controls) -> dict[str, dict]:
             "panel": others,
             "features": a.features,
             "notes": a.notes,
+            "scored_on": list(features) if features is not None else "all scored features",
         }
     return out
 
@@ -101,10 +102,12 @@ def evaluate_answers(
     teacher: str = TEACHER,
     suspects=SUSPECTS,
     controls=None,
+    attribution_features: tuple[str, ...] | None = None,
 ) -> dict[str, dict]:
     """Per view: full verdicts, attribution and the verdicts-versus-probes curve.
 
     `controls` defaults to every lab control the answers hold (runs A and B: the first five).
+    `attribution_features`: as `attribute`'s `features` (None: every scored feature).
     """
     missing = [m for m in (teacher, *suspects) if m not in answers.models]
     if missing:
@@ -131,7 +134,7 @@ def evaluate_answers(
         result[name] = {
             "n_prompts": n,
             "verdicts": _verdicts(a, teacher, suspects, controls),
-            "attribution": _attribution(a, suspects, controls),
+            "attribution": _attribution(a, suspects, controls, attribution_features),
             "curve": curve,
         }
     if not result:
