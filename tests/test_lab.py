@@ -53,6 +53,7 @@ CORPUS_J2 = LAB_DATA / "answers-n1000-e2-l12-ss7-h-j.jsonl.gz"
 CORPUS_K1 = LAB_DATA / "answers-n1000-e2-l12-self40-ss4-k.jsonl.gz"
 CORPUS_K2 = LAB_DATA / "answers-n1000-e2-l12-self40-ss5-k.jsonl.gz"
 CORPUS_K3 = LAB_DATA / "answers-n1000-e2-l12-self40-ss6-k.jsonl.gz"
+CORPUS_L1 = LAB_DATA / "answers-n1000-e2-l12-self40-ss7-l.jsonl.gz"
 
 # Neither a candidate (qwen, gemma3-270m) nor a student of one: the attribution panel.
 INDEPENDENT = [
@@ -1223,6 +1224,23 @@ FRESH_DRAWS = [
 ]
 
 
+# L1 measured 0.00142 / 0.000349; plain nobody named (qwen p 0.0048, ahead at Holm p 0.17),
+# persona qwen (0.00091, ahead at 0.0018); control student 0.98 / 0.895, named gemma3-270m
+# plain, nobody persona
+FRESH_DRAWS.append(
+    pytest.param(
+        CORPUS_L1,
+        [CORPUS_I],
+        (2e-4, 1e-2),
+        (5e-5, 2e-3),
+        (None, QWEN),
+        (GEMMA, None),
+        0.8,
+        id="l1-self40-s7",
+    )
+)
+
+
 @pytest.mark.parametrize(
     "corpus, panel, plain_p, persona_p, named, control_named, ctrl_p", FRESH_DRAWS
 )
@@ -1355,6 +1373,13 @@ def test_lab_evaluate_scores_attribution_on_chosen_features(capsys):
         "attributed to: qwen2.5-coder-0.5b (p 0.0037, ahead of gemma3-270m at Holm p 0.00081)"
     ), line
     assert "attribution scored on char4, word2 only" in plain
+    # L1, the registered fresh draw v7 was tested on: qwen named plain too
+    assert main(["lab", "evaluate", str(CORPUS_L1), "--attribution-features", "char4,word2"]) == 0
+    plain = capsys.readouterr().out.split("persona:")[0]
+    line = next(x for x in plain.splitlines() if x.strip().startswith("student-teacher "))
+    assert line.endswith(
+        "attributed to: qwen2.5-coder-0.5b (p 0.0022, ahead of gemma3-270m at Holm p 0.002)"
+    ), line
     assert main(["lab", "evaluate", str(CORPUS_K1), "--attribution-features", "char4,wrd"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and "wrd; scored features" in err, err
