@@ -243,7 +243,8 @@ def test_attribution_on_chosen_features_scores_only_those():
     """`features=` restricts every candidate's score, standing included; the tests are the
     shipped ones, so on all features it is the default call exactly. Unknown names, or none
     left to score, are a clear refusal, never a silent "no single teacher"."""
-    from harness.detector.attribution import LEXICAL, parse_features
+    from harness.commands import attribution_features as parse_features
+    from harness.detector.attribution import LEXICAL
 
     ans = _world()
     controls = [f"C{i}" for i in range(1, 10)]

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from harness.commands import attribution_features
 from harness.errors import InputError
 
 
@@ -76,9 +77,8 @@ def _table(title: str, columns: tuple[str, ...]) -> Table:
 
 def run(args: argparse.Namespace) -> int:
     from harness.bench import run_bench
-    from harness.detector.attribution import parse_features
 
-    feats = parse_features(args.attribution_features) if args.attribution_features else None
+    feats = attribution_features(args.attribution_features)
     result = run_bench(
         args.corpus, _counts(args.prompts), pool=args.pool_scale, attribution_features=feats
     )

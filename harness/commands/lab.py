@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from harness.commands import comma_list
+from harness.commands import attribution_features, comma_list
 from harness.errors import InputError
 
 # Said when torch or transformers are missing, wherever the lab first needs them.
@@ -379,10 +379,9 @@ def _panel_corpus(
 
 def _evaluate(args) -> int:
     from harness.corpus import load_merged
-    from harness.detector.attribution import parse_features
     from harness.lab.evaluate import evaluate_answers
 
-    feats = parse_features(args.attribution_features) if args.attribution_features else None
+    feats = attribution_features(args.attribution_features)
     evaluation = evaluate_answers(load_merged(args.corpus), attribution_features=feats)
     if args.json:
         from harness.jsonable import json_ready

@@ -15,9 +15,7 @@ import numpy as np
 
 from harness.answers import Answers
 from harness.detector import similarity, stats
-from harness.detector.features import PRIMARY
 from harness.detector.verdict import MIN_CONTROLS, combine, feature_means, standing
-from harness.errors import InputError
 
 # The rule in one sentence, as reports print it next to the attribution table.
 RULE = (
@@ -30,20 +28,6 @@ RULE = (
 # The word-level features: the ones every candidate has that carry its content (docs/lab.md,
 # "attribution v7"; a choice for `attribute(features=...)`, not the default).
 LEXICAL = ("char4", "word2")
-
-
-def parse_features(text: str) -> tuple[str, ...]:
-    """A comma list of scored feature names (`--attribution-features`); 'all' gives every one."""
-    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
-    if names == ("all",):
-        return PRIMARY
-    bad = [n for n in names if n not in PRIMARY]
-    if bad or not names:
-        raise InputError(
-            f"--attribution-features: {', '.join(bad) or 'no name given'}; scored features: "
-            f"{', '.join(PRIMARY)} (or 'all')"
-        )
-    return names
 
 
 @dataclass
