@@ -42,7 +42,7 @@ def _free_port_base() -> int:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             base = sock.getsockname()[1]
-        if base < 65000 and all(local.server._port_free(base + i) for i in range(len(MODELS))):
+        if base < 65000 and all(local.server.port_free(base + i) for i in range(len(MODELS))):
             return base
     raise RuntimeError("no free port range found")
 

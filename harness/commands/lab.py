@@ -80,6 +80,13 @@ def register(subparsers) -> None:
         help="probe selection (default core, 95 probes; full: all 295)",
     )
     r.add_argument("--probe-limit", type=int, help="only the first N probes per run (smoke)")
+    r.add_argument(
+        "--port-base",
+        type=int,
+        default=8091,
+        help="first port for students new to the lab dir (default 8091; busy ones are skipped, "
+        "and a lab dir keeps its students' ports in ports.json)",
+    )
     r.add_argument("--export-corpus", help="also write every answer to this .jsonl.gz corpus")
     r.add_argument(
         "--export-models",
@@ -278,6 +285,7 @@ def _run(args) -> int:
         train_jobs=args.train_jobs,
         selection=args.selection,
         probe_limit=args.probe_limit,
+        port_base=args.port_base,
         control_corpus=_control_corpus(args.control_corpus),
     )
     corpora, panel = _panel_corpus(args.panel_corpus, args.control_corpus, cfg)

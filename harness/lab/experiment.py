@@ -362,9 +362,10 @@ def _train_all(jobs: dict, outs: dict, models_dir: Path, tcfgs: dict, n_jobs: in
 
 
 def port_order(names) -> list[str]:
-    """Serving order (student i gets port_base + i): the five students of runs A and B in
-    alphabetical order, as they were served then, and students added later after them. The
-    port is part of an endpoint's identity, so this keeps their cached probe answers valid."""
+    """Serving order (student i is offered port_base + i): the five students of runs A and B
+    in alphabetical order, as they were served then, and students added later after them. The
+    port is part of an endpoint's identity, so this keeps their cached probe answers valid in
+    lab dirs made before `serve.assign_ports` kept each lab's ports in `ports.json`."""
     first = sorted(n for n in names if n in FIRST_FIVE)
     return first + [n for n in names if n not in FIRST_FIVE]
 

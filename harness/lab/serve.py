@@ -19,6 +19,9 @@ from pathlib import Path
 
 import httpx
 
+from harness.errors import InputError
+from harness.local.server import port_free as _port_free
+
 
 def _healthy(port: int) -> bool:
     try:
@@ -38,8 +41,10 @@ def _alive(pid: int, gguf: str) -> bool:
 def start(lab_dir: Path, students: dict[str, Path], port_base: int = 8091) -> dict[str, str]:
     """Start one server per student (reusing live ones); returns name -> base URL (`.../v1`).
 
-    Student i of `students` (in the given order) is served on port `port_base + i`; the port is
-    part of an endpoint's identity, hence of its cached answers' keys.
+    The port is part of an endpoint's identity, hence of its cached answers' keys, so a lab
+    dir keeps each student's port for good (`<lab>/ports.json`, kept by `stop`). A student
+    new to the lab gets `port_base + i` (i its place in `students`) when that port is free,
+    else the next free one: a fresh lab never clashes with another lab's idle servers.
 
     Each server's model id is the GGUF's folder name (e.g. `student-teacher-n96-e1`), so a
     student trained with another recipe has another endpoint identity and never shares cached
@@ -48,16 +53,16 @@ def start(lab_dir: Path, students: dict[str, Path], port_base: int = 8091) -> di
     pidfile = lab_dir / "servers.json"
     known = json.loads(pidfile.read_text()) if pidfile.exists() else {}
     urls = {}
-    for i, (name, gguf) in enumerate(students.items()):
+    for name, port in assign_ports(lab_dir, list(students), port_base).items():
+        gguf = students[name]
         entry = known.get(name)
         if entry and _alive(entry["pid"], entry["gguf"]):
-            if entry["gguf"] == str(gguf) and _healthy(entry["port"]):
-                urls[name] = f"http://127.0.0.1:{entry['port']}/v1"
+            if entry["gguf"] == str(gguf) and entry["port"] == port and _healthy(port):
+                urls[name] = f"http://127.0.0.1:{port}/v1"
                 continue
             _terminate(entry["pid"], entry["port"])
-        port = port_base + i
-        if _healthy(port):
-            raise RuntimeError(f"port {port} is already serving something else")
+        if not _port_free(port):
+            raise InputError(f"{name}: port {port} (kept by {lab_dir}) is {_holder(port)}")
         log = open(lab_dir / f"{name}.server.log", "w")  # noqa: SIM115 - owned by the child
         proc = subprocess.Popen(
             [sys.executable, "-m", "harness.local.serve", "--model", str(gguf)]
@@ -76,6 +81,47 @@ def start(lab_dir: Path, students: dict[str, Path], port_base: int = 8091) -> di
             time.sleep(0.5)
         urls[name] = f"http://127.0.0.1:{port}/v1"
     return urls
+
+
+def assign_ports(lab_dir: Path, names: list[str], port_base: int) -> dict[str, int]:
+    """Each student's port in this lab dir: the kept one, else the first free from its slot.
+
+    A lab dir from before `ports.json` existed served student i on `port_base + i`; those
+    ports are what its cached answers are keyed by, so they are kept when free.
+    """
+    portfile = lab_dir / "ports.json"
+    ports: dict[str, int] = json.loads(portfile.read_text()) if portfile.exists() else {}
+    for i, name in enumerate(names):
+        if name in ports:
+            continue
+        port = port_base + i
+        while port in ports.values() or not _port_free(port):
+            port += 1
+        ports[name] = port
+    lab_dir.mkdir(parents=True, exist_ok=True)
+    portfile.write_text(json.dumps(ports, indent=2))
+    return {name: ports[name] for name in names}
+
+
+def _holder(port: int) -> str:
+    """Say what holds a port, and how to free it when it is another lab's student server."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if "harness.local.serve" in argv and str(port) in _flag(argv, "--port"):
+            gguf = Path(_flag(argv, "--model"))
+            other = gguf.parent.parent.parent  # <lab>/students/<student>/<file>.gguf
+            return (
+                f"held by {gguf.parent.name} (pid {cmdline.parent.name}) of another lab; "
+                f"stop it with `fingerprint lab stop --lab-dir {other}`"
+            )
+    return "held by another process; free it (this lab keys its cached answers by that port)"
+
+
+def _flag(argv: list[str], flag: str) -> str:
+    return argv[argv.index(flag) + 1] if flag in argv[:-1] else ""
 
 
 def model_id(gguf: Path) -> str:

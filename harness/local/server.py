@@ -119,7 +119,7 @@ def _healthy(base_url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def _port_free(port: int) -> bool:
+def port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -279,7 +279,7 @@ def start(
             to_launch.append((spec, port_for(spec, port_base)))
         # Check every port before launching anything, so a refusal leaves nothing half-started.
         for spec, port in to_launch:
-            if not _port_free(port):
+            if not port_free(port):
                 raise InputError(
                     f"port {port} for {spec.name} is in use by another process; "
                     "pick other ports with --port-base, or run `fingerprint local stop` "
