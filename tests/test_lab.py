@@ -54,6 +54,8 @@ CORPUS_K1 = LAB_DATA / "answers-n1000-e2-l12-self40-ss4-k.jsonl.gz"
 CORPUS_K2 = LAB_DATA / "answers-n1000-e2-l12-self40-ss5-k.jsonl.gz"
 CORPUS_K3 = LAB_DATA / "answers-n1000-e2-l12-self40-ss6-k.jsonl.gz"
 CORPUS_L1 = LAB_DATA / "answers-n1000-e2-l12-self40-ss7-l.jsonl.gz"
+CORPUS_L2 = LAB_DATA / "answers-n1000-e2-l12-self40-ss8-l.jsonl.gz"
+CORPUS_L3 = LAB_DATA / "answers-n1000-e2-l12-self40-ss9-l.jsonl.gz"
 
 # Neither a candidate (qwen, gemma3-270m) nor a student of one: the attribution panel.
 INDEPENDENT = [
@@ -1237,6 +1239,36 @@ FRESH_DRAWS.append(
         (GEMMA, None),
         0.8,
         id="l1-self40-s7",
+    )
+)
+# L2 measured 0.00181 / 0.000174; plain nobody named (qwen p 0.0055, ahead at Holm p 0.071),
+# persona qwen (0.00051, ahead at 0.0048); control student 0.99 / 0.911, named gemma3-270m
+# plain, nobody persona
+FRESH_DRAWS.append(
+    pytest.param(
+        CORPUS_L2,
+        [CORPUS_I],
+        (2e-4, 1e-2),
+        (2e-5, 2e-3),
+        (None, QWEN),
+        (GEMMA, None),
+        0.8,
+        id="l2-self40-s8",
+    )
+)
+# L3 measured 0.00649 / 0.000828; plain nobody named (qwen p 0.017, ahead at Holm p 0.19),
+# persona qwen (0.0016, ahead at 0.0087); control student 0.974 / 0.89, named gemma3-270m
+# plain, nobody persona
+FRESH_DRAWS.append(
+    pytest.param(
+        CORPUS_L3,
+        [CORPUS_I],
+        (2e-4, 1e-2),
+        (5e-5, 2e-3),
+        (None, QWEN),
+        (GEMMA, None),
+        0.8,
+        id="l3-self40-s9",
     )
 )
 
