@@ -27,6 +27,7 @@ from harness.answers import Answers
 from harness.bench_attribution import run_attribution
 from harness.corpus import load_answers, responses_file
 from harness.detector import similarity
+from harness.detector.attribution import LEXICAL
 from harness.detector.pooling import ModeratedNull, moderated_null
 from harness.detector.verdict import verdict_from_table
 from harness.errors import InputError
@@ -181,10 +182,10 @@ def run_bench(
     prompt_counts=PROMPT_COUNTS,
     draws: int = DRAWS,
     pool: bool = False,
-    attribution_features: tuple[str, ...] | None = None,
+    attribution_features: tuple[str, ...] = LEXICAL,
 ) -> dict:
     """Full benchmark; returns the JSON-ready result (see `fingerprint bench --json`).
-    `attribution_features`: as `attribute`'s `features` (None: every scored feature)."""
+    `attribution_features`: as `attribute`'s `features` (default: the lexical ones)."""
     directory = Path(directory)
     corpus = responses_file(
         directory, "bench needs a directory with responses.jsonl.gz and lineage.json"

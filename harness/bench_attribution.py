@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from harness.answers import Answers
 from harness.detector import attribute, similarity
+from harness.detector.attribution import LEXICAL
 from harness.detector.verdict import MIN_CONTROLS
 from harness.lineage import documented_panel, family_of, foils_for, runnable_cases
 
@@ -47,10 +48,10 @@ def run_attribution(
     answers: Answers,
     lineage: dict,
     table: similarity.SimTable,
-    features: tuple[str, ...] | None = None,
+    features: tuple[str, ...] = LEXICAL,
 ) -> dict:
     """One attribution per labelled case; `table` must hold every case reference as an anchor.
-    `features`: as `attribute`'s (None: every scored feature)."""
+    `features`: as `attribute`'s (default: the lexical ones)."""
     models = answers.models
     cases = []
     for c in runnable_cases(lineage, models)[0]:  # the bench's cases (same skips)
@@ -79,7 +80,7 @@ def run_attribution(
     taught = [c for c in cases if c["documented_teacher_among_candidates"]]
     return {
         "rule": ATTRIBUTION_RULE,
-        "features": list(features) if features is not None else "all scored",
+        "features": list(features),
         "n_cases": len(cases),
         "named_right": sum(c["outcome"] == "right" for c in cases),
         "named_wrong": sum(c["outcome"] == "wrong" for c in cases),

@@ -240,24 +240,29 @@ def test_attribution_shows_each_candidates_feature_standing():
 
 
 def test_attribution_on_chosen_features_scores_only_those():
-    """`features=` restricts every candidate's score, standing included; the tests are the
-    shipped ones, so on all features it is the default call exactly. Unknown names, or none
+    """Attribution scores the lexical features by default (v7); `features=` picks others and
+    'all' is every scored feature, the pre-v7 rule. The standing per candidate always covers
+    every scored feature, so a reader sees what the score left out. Unknown names, or none
     left to score, are a clear refusal, never a silent "no single teacher"."""
     from harness.commands import attribution_features as parse_features
     from harness.detector.attribution import LEXICAL
 
     ans = _world()
     controls = [f"C{i}" for i in range(1, 10)]
-    full = attribute(ans, "S", ["R", "C0"], controls)
-    every = attribute(ans, "S", ["R", "C0"], controls, features=parse_features("all"))
-    assert (every.teacher, every.p_values, every.versus) == (
-        full.teacher,
-        full.p_values,
-        full.versus,
+    default = attribute(ans, "S", ["R", "C0"], controls)
+    lex = attribute(ans, "S", ["R", "C0"], controls, features=parse_features(None))
+    assert parse_features(None) == LEXICAL and default.scored_on == list(LEXICAL)
+    assert (lex.teacher, lex.p_values, lex.versus) == (
+        default.teacher,
+        default.p_values,
+        default.versus,
     )
-    lex = attribute(ans, "S", ["R", "C0"], controls, features=LEXICAL)
-    assert {f for per in lex.features.values() for f in per} <= set(LEXICAL)
-    assert lex.p_values != full.p_values
+    every = attribute(ans, "S", ["R", "C0"], controls, features=parse_features("all"))
+    assert every.p_values != default.p_values and len(every.scored_on) > len(LEXICAL)
+    assert set(every.scored_on) <= set(parse_features("all"))
+    # The standing is the same whatever the score weighed, and reaches past the lexical pair.
+    assert every.features == default.features
+    assert {f for per in default.features.values() for f in per} == set(every.scored_on)
     none = attribute(ans, "S", ["R", "C0"], controls, features=("identity",))
     assert none.teacher is None and not none.p_values
     assert "none of the features identity is scored against" in none.notes[0]

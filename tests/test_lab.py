@@ -549,17 +549,19 @@ def _check_seven_control_runs(result, gemma_p_min):
 
 
 def test_committed_lab_corpus_run_c_verdicts():
-    """Run C (run A's recipe, 7 controls), detector v4: plain flagged at 0.05 (p = 0.019) and
-    attributed to the teacher (qwen p = 0.0092, ahead of gemma3-270m at p = 0.00033); persona
-    not flagged (p = 0.37), no single teacher; the control student never flagged, attributed to
-    its own teacher plain."""
+    """Run C (run A's recipe, 7 controls), detector v4: plain flagged at 0.05 (p = 0.019);
+    attribution v7 leads with the teacher but does not name it (qwen p = 0.053, ahead of
+    gemma3-270m at Holm p = 0.00057; v1 named it at 0.0092); persona not flagged (p = 0.37),
+    no single teacher; the control student never flagged, attributed to its own teacher plain
+    (gemma3-270m p = 0.00044)."""
     from harness.corpus import load_answers
     from harness.lab.evaluate import CONTROLS, evaluate_answers
 
     result = _evaluate(CORPUS_C)
     _check_seven_control_runs(result, gemma_p_min=0.9)
     att = result["plain"]["attribution"]["student-teacher"]
-    assert att["teacher"] == "qwen2.5-coder-0.5b" and att["versus"]["gemma3-270m"] < 0.01, att
+    assert att["teacher"] is None and att["leading"] == "qwen2.5-coder-0.5b", att
+    assert 0.05 < att["p"]["qwen2.5-coder-0.5b"] < 0.06 and att["versus"]["gemma3-270m"] < 0.01
     assert result["persona"]["attribution"]["student-teacher"]["teacher"] is None
     plain, persona = result["plain"]["verdicts"], result["persona"]["verdicts"]
     assert plain["student-teacher"]["outcome"] == "distilled", plain
@@ -578,10 +580,13 @@ def test_committed_lab_corpus_run_c_verdicts():
 def test_committed_lab_corpus_run_d_verdicts():
     """Run D (258 prompts, 2 epochs, 12 blocks), detector v4.
 
-    Plain: every must-show of the issue in one view: the distilled student is flagged
-    (p = 0.00076) and attributed to its teacher (qwen p = 0.0014, ahead of gemma3-270m at
-    p = 0.020); the control student is not flagged (p = 0.99) and is attributed to gemma3-270m.
-    Persona: flagged at 0.05 only (p = 0.022), no single teacher (qwen 0.017, gemma 0.17).
+    Plain: the distilled student is flagged (p = 0.00076); attribution v7 names the wrong
+    teacher, gemma3-270m (p = 0.00079, ahead of qwen at Holm p = 0.0002; qwen itself 0.016),
+    the one wrong name v7 gives on a committed corpus, stated when it was registered (the
+    student's raw char4 similarity is higher to gemma3-270m than to qwen); v1 named qwen. The
+    control student is not flagged (p = 0.99) and is attributed to gemma3-270m. Persona:
+    flagged at 0.05 only (p = 0.022), attributed to the teacher (qwen p = 0.00025, ahead at
+    0.003; v1: no single teacher), the control student to nobody (gemma3-270m p = 0.13).
     """
     result = _evaluate(CORPUS_D)
     _check_seven_control_runs(result, gemma_p_min=0.9)
@@ -589,24 +594,24 @@ def test_committed_lab_corpus_run_d_verdicts():
         v = result[view]["verdicts"]
         assert v["student-teacher"]["outcome"] == "distilled", (view, v)
         att = result[view]["attribution"]
-        assert att["student-gemma"]["teacher"] == "gemma3-270m", (view, att)
         assert att["student-teacher"]["p"]["qwen2.5-coder-0.5b"] < 0.05, (view, att)
     plain, persona = result["plain"], result["persona"]
+    assert plain["attribution"]["student-gemma"]["teacher"] == "gemma3-270m"
+    assert persona["attribution"]["student-gemma"]["teacher"] is None
     assert plain["verdicts"]["student-teacher"]["p"] < 0.001, plain["verdicts"]
     att = plain["attribution"]["student-teacher"]
-    assert att["teacher"] == "qwen2.5-coder-0.5b", att
-    assert att["versus"]["gemma3-270m"] < 0.05, att
+    assert att["teacher"] == "gemma3-270m" and att["versus"]["qwen2.5-coder-0.5b"] < 0.001, att
     assert 0.01 < persona["verdicts"]["student-teacher"]["p"] < 0.05, persona["verdicts"]
     att = persona["attribution"]["student-teacher"]
-    assert att["teacher"] is None and att["p"]["gemma3-270m"] > 0.05, att
+    assert att["teacher"] == "qwen2.5-coder-0.5b" and att["versus"]["gemma3-270m"] < 0.01, att
 
 
 def test_committed_lab_corpus_run_e_verdicts():
     """Run E (the full fine-tune), detector v4: flagged at p < 0.01 in both views (plain
     0.0088, persona 0.0068), control student never flagged and attributed to gemma3-270m in
-    both. The distilled student is attributed to the teacher behind the persona (qwen p =
-    0.0034, ahead of gemma3-270m at p = 0.0072); plain it is significantly close to both
-    candidates (qwen 0.027, gemma3-270m 0.018) and gets "no single teacher"."""
+    both. The distilled student is attributed to the teacher behind the persona (v7: qwen p =
+    0.0059, ahead of gemma3-270m at p = 0.015); plain it is significantly close to both
+    candidates (qwen 0.011, gemma3-270m 0.0025) and gets "no single teacher"."""
     result = _evaluate(CORPUS_E)
     _check_seven_control_runs(result, gemma_p_min=0.8)
     for view in ("plain", "persona"):
@@ -620,7 +625,7 @@ def test_committed_lab_corpus_run_e_verdicts():
     assert plain["teacher"] is None and max(plain["p"].values()) < 0.05, plain
     persona = result["persona"]["attribution"]["student-teacher"]
     assert persona["teacher"] == "qwen2.5-coder-0.5b", persona
-    assert persona["versus"]["gemma3-270m"] < 0.01, persona
+    assert persona["versus"]["gemma3-270m"] < 0.02, persona
 
 
 def _control_corpus(path: Path, n: int = 8, skip: str = "") -> Path:
@@ -989,13 +994,13 @@ def _check_run_g_draw(
     corpus,
     plain_p: tuple[float, float],
     persona_p: tuple[float, float],
-    qwen_p_max=0.05,
+    qwen_p_max: float,
     named=(),
 ):
     """What every draw of run G shows: the distilled student flagged with p in the given
-    ranges and significantly close to qwen, attributed to it only in the views `named`
-    (elsewhere no single teacher); the control student as in runs C-F, attributed to
-    gemma3-270m plain."""
+    ranges and closer to qwen than the controls (p below `qwen_p_max`), attributed to it only
+    in the views `named` (elsewhere no single teacher); the control student as in runs C-F,
+    attributed to gemma3-270m plain."""
     result = _evaluate(corpus)
     _check_seven_control_runs(result, gemma_p_min=0.9)
     assert result["plain"]["n_prompts"] == 111 and result["persona"]["n_prompts"] == 59
@@ -1025,29 +1030,33 @@ def test_committed_lab_corpus_run_g_verdicts():
     """Run G (1,000 prompts, 2 epochs, 12 blocks; pre-registered), detector v4: the distilled
     student is flagged in both views but at p < 0.01 only behind the persona (plain p = 0.015,
     persona 0.0021); attribution names no single teacher for it in either view (it is
-    significantly close to both candidates: qwen 0.017 / 0.0027, gemma3-270m 0.028 / 0.0092).
-    The matched control student is not flagged (0.99 / 0.94) and is never attributed to the
-    teacher (plain: to its own teacher gemma3-270m)."""
-    _check_run_g_draw(CORPUS_G, plain_p=(0.01, 0.05), persona_p=(0, 0.01))
+    significantly close to both candidates under v1; v7: qwen 0.069 / 0.016, gemma3-270m
+    0.096 / 0.068). The matched control student is not flagged (0.99 / 0.94) and is never
+    attributed to the teacher (plain: to its own teacher gemma3-270m)."""
+    _check_run_g_draw(CORPUS_G, plain_p=(0.01, 0.05), persona_p=(0, 0.01), qwen_p_max=0.1)
 
 
 # Run G's re-draws (`--suspect-seed S`: both suspects re-trained, judged against the same seed-0
 # panel), detector v4, product's attribution panel. Seed 1 was the pre-registered seed check,
 # seed 2 was added after seeing seeds 0-1, seeds 3-4 and 5-6 were each pre-registered. Measured
-# (plain / persona): distilled student p, then attribution; the control student was never
-# flagged (0.95-0.98) and, plain, always attributed to its own teacher gemma3-270m.
+# (plain / persona): distilled student p, then attribution v7 (v1's in brackets); the control
+# student was never flagged (0.95-0.98) and, plain, always attributed to its own teacher
+# gemma3-270m.
 RUN_G_REDRAWS = [
-    # seed 1: 0.0057 / 0.0012; no single teacher (qwen ahead of gemma3-270m at 0.33 / 0.050)
-    pytest.param(CORPUS_G1, (0, 0.01), (0, 0.01), 0.01, (), id="seed1"),
-    # seed 2: 0.015 / 0.0032; persona named (qwen 0.0044, ahead at 0.043)
-    pytest.param(CORPUS_G2, (0.01, 0.05), (0, 0.01), 0.05, ("persona",), id="seed2"),
-    # seed 3: 0.0039 / 0.0021; no single teacher (qwen 0.0054 / 0.0032, gemma 0.0076 / 0.0087)
-    pytest.param(CORPUS_G3, (0, 0.01), (0, 0.01), 0.01, (), id="seed3"),
-    # seed 4: 0.0069 / 0.0012; plain named (qwen 0.010, ahead at 0.043)
-    pytest.param(CORPUS_G4, (0, 0.01), (0, 0.01), 0.05, ("plain",), id="seed4"),
-    # seed 5: 0.019 / 0.0099; no single teacher (plain: gemma nominally ahead, 0.014 vs 0.023)
-    pytest.param(CORPUS_G5, (0.01, 0.05), (0, 0.01), 0.05, (), id="seed5"),
-    # seed 6: 0.015 / 0.0097; no single teacher
+    # seed 1: 0.0057 / 0.0012; qwen named in both (0.011 / 0.0042, ahead of gemma3-270m at
+    # Holm p 0.020 / 0.046) [v1: nobody]
+    pytest.param(CORPUS_G1, (0, 0.01), (0, 0.01), 0.05, ("plain", "persona"), id="seed1"),
+    # seed 2: 0.015 / 0.0032; persona named (qwen 0.0084, ahead at 0.048) [v1: persona]
+    pytest.param(CORPUS_G2, (0.01, 0.05), (0, 0.01), 0.1, ("persona",), id="seed2"),
+    # seed 3: 0.0039 / 0.0021; qwen named in both (0.0090 / 0.0028, ahead at 0.014 / 0.029)
+    # [v1: nobody]
+    pytest.param(CORPUS_G3, (0, 0.01), (0, 0.01), 0.01, ("plain", "persona"), id="seed3"),
+    # seed 4: 0.0069 / 0.0012; qwen named in both (0.030 / 0.0036, ahead at 0.015 / 0.043)
+    # [v1: plain]
+    pytest.param(CORPUS_G4, (0, 0.01), (0, 0.01), 0.05, ("plain", "persona"), id="seed4"),
+    # seed 5: 0.019 / 0.0099; no single teacher (qwen 0.035 / 0.067) [v1: nobody]
+    pytest.param(CORPUS_G5, (0.01, 0.05), (0, 0.01), 0.1, (), id="seed5"),
+    # seed 6: 0.015 / 0.0097; no single teacher (qwen 0.044 / 0.033) [v1: nobody]
     pytest.param(CORPUS_G6, (0.01, 0.05), (0, 0.01), 0.05, (), id="seed6"),
 ]
 
@@ -1063,13 +1072,14 @@ def test_committed_lab_corpus_run_g_redraw_verdicts(corpus, plain_p, persona_p, 
 RUN_H = [
     # (run G corpus, distilled p range plain / persona, teacher named plain / persona):
     # measured 0.0102 / 0.0209 (seed 0), 0.0021 / 0.0144, 0.0099 / 0.0268, 0.00091 / 0.0227,
-    # 0.0033 / 0.0107, 0.0131 / 0.141 (gemma3-270m named plain: Holm p 0.0084), 0.0076 / 0.162
+    # 0.0033 / 0.0107, 0.0131 / 0.141, 0.0076 / 0.162; nobody named under v7 (v1 named
+    # gemma3-270m for seed 5 plain, Holm p 0.0084; v7 leads with it there, ahead at 0.13)
     pytest.param(CORPUS_G, (0.01, 0.05), (0.01, 0.05), (None, None), id="seed0"),
     pytest.param(CORPUS_G1, (0, 0.01), (0.01, 0.05), (None, None), id="seed1"),
     pytest.param(CORPUS_G2, (0, 0.01), (0.01, 0.05), (None, None), id="seed2"),
     pytest.param(CORPUS_G3, (0, 0.01), (0.01, 0.05), (None, None), id="seed3"),
     pytest.param(CORPUS_G4, (0, 0.01), (0.01, 0.05), (None, None), id="seed4"),
-    pytest.param(CORPUS_G5, (0.01, 0.05), (0.05, 1), ("gemma3-270m", None), id="seed5"),
+    pytest.param(CORPUS_G5, (0.01, 0.05), (0.05, 1), (None, None), id="seed5"),
     pytest.param(CORPUS_G6, (0, 0.01), (0.05, 1), (None, None), id="seed6"),
 ]
 
@@ -1078,8 +1088,8 @@ RUN_H = [
 def test_committed_lab_corpus_run_h_verdicts(corpus, plain_p, persona_p, named):
     """Run H: each draw of run G judged against 11 controls (the four corpus students added;
     attribution against the 9 independent of both candidates). Detection mostly holds, at
-    p < 0.05 in 12 of 14 cells; the teacher is never named and once gemma3-270m is, wrongly
-    (docs/lab.md, run H). The control student: never flagged, never attributed to qwen."""
+    p < 0.05 in 12 of 14 cells; nobody is named (v1 named gemma3-270m once, wrongly;
+    docs/lab.md, run H). The control student: never flagged, never attributed to qwen."""
     from harness.corpus import load_merged
     from harness.lab.evaluate import evaluate_answers
     from harness.lab.experiment import CORPUS_CONTROLS
@@ -1104,13 +1114,14 @@ def test_committed_lab_corpus_run_h_verdicts(corpus, plain_p, persona_p, named):
 QWEN, GEMMA = "qwen2.5-coder-0.5b", "gemma3-270m"
 RUN_I = [
     # (corpus, distilled p range plain / persona, teacher named for the distilled student and
-    # for the control student, plain / persona): measured 0.0049 / 0.00097, qwen named behind
-    # the persona (qwen 0.0017, ahead at 0.0085), plain close to both (qwen 0.012, gemma3-270m
-    # 0.031); seed 1: 0.0101 / 0.0022, named nowhere; seed 2 (added after seeing seeds 0-1):
-    # 0.0084 / 0.0014, qwen behind the persona (0.0024, ahead at 0.020), plain close to both
-    # (0.0046 / 0.0049), its control student named by nobody behind the persona
-    pytest.param(CORPUS_I, (0.001, 0.01), (0.0001, 0.005), (None, QWEN), (GEMMA, GEMMA), id="s0"),
-    pytest.param(CORPUS_I1, (0.005, 0.05), (0.0005, 0.01), (None, None), (GEMMA, GEMMA), id="s1"),
+    # for the control student, plain / persona): measured 0.0049 / 0.00097, v7 names qwen in
+    # both (0.0037 / 5.1e-05, ahead at Holm p 0.0018 / 0.00084; v1 persona only); seed 1:
+    # 0.0101 / 0.0022, qwen in both (0.0058 / 0.00018, ahead at 0.0014 / 0.0042; v1 nowhere);
+    # seed 2 (added after seeing seeds 0-1): 0.0084 / 0.0014, qwen behind the persona
+    # (0.00019, ahead at 0.0046), plain leading but short (ahead at 0.052), its control
+    # student named by nobody behind the persona
+    pytest.param(CORPUS_I, (0.001, 0.01), (0.0001, 0.005), (QWEN, QWEN), (GEMMA, GEMMA), id="s0"),
+    pytest.param(CORPUS_I1, (0.005, 0.05), (0.0005, 0.01), (QWEN, QWEN), (GEMMA, GEMMA), id="s1"),
     pytest.param(CORPUS_I2, (0.001, 0.01), (0.0002, 0.005), (None, QWEN), (GEMMA, None), id="s2"),
 ]
 
@@ -1120,9 +1131,9 @@ def test_committed_lab_corpus_run_i_verdicts(corpus, plain_p, persona_p, named, 
     """Run I: the suspects re-trained with 40 self prompts in their data, judged against run H's
     panel, which answered exactly as in run H (docs/lab.md, run I). The distilled student says
     it was made by Alibaba Cloud in about half its plain identity answers, and its teacher's
-    answers do too; the control student never does. Attribution: qwen behind the persona in
-    seeds 0 and 2, nobody elsewhere; the control student: its own teacher gemma3-270m, or
-    nobody (seed 2 persona), never qwen."""
+    answers do too; the control student never does. Attribution v7: qwen in both views of
+    seeds 0 and 1 and behind the persona in seed 2; the control student: its own teacher
+    gemma3-270m, or nobody (seed 2 persona), never qwen."""
     from harness.corpus import load_answers, load_merged
     from harness.lab.evaluate import evaluate_answers
 
@@ -1161,20 +1172,22 @@ def test_committed_lab_corpus_run_i_verdicts(corpus, plain_p, persona_p, named, 
 FRESH_DRAWS = [
     # (corpus, its panel's corpora, distilled p range plain / persona, teacher named for the
     # distilled and for the control student plain / persona, the control student's lowest p):
+    # Attribution is v7's; v1's in brackets.
     # J1 measured 5.3e-05 / 0.00092, qwen named in both views (ahead of gemma3-270m at Holm p
-    # 0.0069 / 0.0051), control student 0.91 / 0.68, named gemma3-270m plain, nobody persona
+    # 0.00054 / 0.00039) [v1: both], control student 0.91 / 0.68, named gemma3-270m in both
+    # [v1: plain only]
     pytest.param(
         CORPUS_J1,
         [CORPUS_I],
         (1e-5, 5e-4),
         (2e-4, 5e-3),
         (QWEN, QWEN),
-        (GEMMA, None),
+        (GEMMA, GEMMA),
         0.5,
         id="j1-self40-s3",
     ),
-    # J2 measured 0.00225 / 0.0132, nobody named in either view (close to both candidates:
-    # qwen p 0.025 / 0.016, gemma3-270m 0.022 / 0.035), control student 0.98 / 0.90
+    # J2 measured 0.00225 / 0.0132, nobody named in either view [v1: nobody], control
+    # student 0.98 / 0.90
     pytest.param(
         CORPUS_J2,
         [CORPUS_G, CORPUS_H4],
@@ -1185,40 +1198,39 @@ FRESH_DRAWS = [
         0.8,
         id="j2-s7-run-h-panel",
     ),
-    # K1 measured 0.00306 / 0.00055; plain nobody named (qwen p 0.0078, gemma3-270m 0.066,
-    # qwen ahead at Holm p 0.0506), persona qwen (0.0013, ahead at 0.0076); control student
-    # 0.93 / 0.89, named gemma3-270m plain, nobody persona
+    # K1 measured 0.00306 / 0.00055; qwen named in both (0.0037 / 0.00021, ahead at Holm p
+    # 0.00081 / 0.0038) [v1: persona only, plain ahead at 0.0506]; control student 0.93 /
+    # 0.89, named gemma3-270m in both [v1: plain only]
     pytest.param(
         CORPUS_K1,
         [CORPUS_I],
         (5e-4, 1e-2),
         (1e-4, 2e-3),
-        (None, QWEN),
-        (GEMMA, None),
+        (QWEN, QWEN),
+        (GEMMA, GEMMA),
         0.8,
         id="k1-self40-s4",
     ),
-    # K2 measured 0.00429 / 0.00044; plain nobody named (qwen p 0.011, gemma3-270m 0.040,
-    # qwen ahead at Holm p 0.14), persona qwen (0.0011, ahead at 0.0050); control student
-    # 0.987 / 0.851, named gemma3-270m in both views
+    # K2 measured 0.00429 / 0.00044; qwen named in both (0.0055 / 0.00036, ahead at 0.0046 /
+    # 0.0049) [v1: persona only]; control student 0.987 / 0.851, gemma3-270m in both views
     pytest.param(
         CORPUS_K2,
         [CORPUS_I],
         (5e-4, 1e-2),
         (1e-4, 2e-3),
-        (None, QWEN),
+        (QWEN, QWEN),
         (GEMMA, GEMMA),
         0.8,
         id="k2-self40-s5",
     ),
-    # K3 measured 0.00192 / 0.00040; plain nobody named (qwen p 0.0053, ahead at Holm p
-    # 0.12), persona qwen (0.0010, ahead at 0.0078); control student 0.955 / 0.809, gemma3-270m
+    # K3 measured 0.00192 / 0.00040; qwen named in both (0.0035 / 0.00019, ahead at 0.0025 /
+    # 0.0045) [v1: persona only]; control student 0.955 / 0.809, gemma3-270m in both
     pytest.param(
         CORPUS_K3,
         [CORPUS_I],
         (5e-4, 1e-2),
         (1e-4, 2e-3),
-        (None, QWEN),
+        (QWEN, QWEN),
         (GEMMA, GEMMA),
         0.8,
         id="k3-self40-s6",
@@ -1226,47 +1238,48 @@ FRESH_DRAWS = [
 ]
 
 
-# L1 measured 0.00142 / 0.000349; plain nobody named (qwen p 0.0048, ahead at Holm p 0.17),
-# persona qwen (0.00091, ahead at 0.0018); control student 0.98 / 0.895, named gemma3-270m
-# plain, nobody persona
+# Run L (pre-registered, the fresh draws attribution v7 was tested on before it shipped).
+# L1 measured 0.00142 / 0.000349; qwen named in both (0.0022 / 4.5e-05, ahead at Holm p 0.0020
+# / 0.00018) [v1: persona only, plain ahead at 0.17]; control student 0.98 / 0.895, named
+# gemma3-270m in both [v1: plain only]
 FRESH_DRAWS.append(
     pytest.param(
         CORPUS_L1,
         [CORPUS_I],
         (2e-4, 1e-2),
         (5e-5, 2e-3),
-        (None, QWEN),
-        (GEMMA, None),
+        (QWEN, QWEN),
+        (GEMMA, GEMMA),
         0.8,
         id="l1-self40-s7",
     )
 )
-# L2 measured 0.00181 / 0.000174; plain nobody named (qwen p 0.0055, ahead at Holm p 0.071),
-# persona qwen (0.00051, ahead at 0.0048); control student 0.99 / 0.911, named gemma3-270m
-# plain, nobody persona
+# L2 measured 0.00181 / 0.000174; qwen named in both (0.0059 / 6.0e-05, ahead at 0.0032 /
+# 0.0025) [v1: persona only, plain ahead at 0.071]; control student 0.99 / 0.911, named
+# gemma3-270m plain, nobody persona [v1 the same]
 FRESH_DRAWS.append(
     pytest.param(
         CORPUS_L2,
         [CORPUS_I],
         (2e-4, 1e-2),
         (2e-5, 2e-3),
-        (None, QWEN),
+        (QWEN, QWEN),
         (GEMMA, None),
         0.8,
         id="l2-self40-s8",
     )
 )
-# L3 measured 0.00649 / 0.000828; plain nobody named (qwen p 0.017, ahead at Holm p 0.19),
-# persona qwen (0.0016, ahead at 0.0087); control student 0.974 / 0.89, named gemma3-270m
-# plain, nobody persona
+# L3 measured 0.00649 / 0.000828; qwen named in both (0.011 / 0.00021, ahead at 0.0067 /
+# 0.0058) [v1: persona only, plain ahead at 0.19]; control student 0.974 / 0.89, named
+# gemma3-270m in both [v1: plain only]
 FRESH_DRAWS.append(
     pytest.param(
         CORPUS_L3,
         [CORPUS_I],
         (2e-4, 1e-2),
         (5e-5, 2e-3),
-        (None, QWEN),
-        (GEMMA, None),
+        (QWEN, QWEN),
+        (GEMMA, GEMMA),
         0.8,
         id="l3-self40-s9",
     )
@@ -1375,43 +1388,48 @@ def test_lab_evaluate_shows_which_features_point_to_which_teacher(capsys):
 def test_lab_evaluate_shows_how_near_an_attribution_call_was(capsys):
     """A bare "no single teacher" hides whether the teacher led by a hair or not at all: the
     line names the leading candidate, its p and its Holm-corrected lead over each other one
-    (K1 plain missed by 0.0506; docs/lab.md, run K)."""
+    (run I seed 2 plain misses by 0.052 under attribution v7; docs/lab.md, run L)."""
     from harness.cli import main
 
-    assert main(["lab", "evaluate", str(CORPUS_K1)]) == 0
+    assert main(["lab", "evaluate", str(CORPUS_I2)]) == 0
     plain, persona = capsys.readouterr().out.split("persona:")
     line = next(x for x in plain.splitlines() if x.strip().startswith("student-teacher "))
     assert line.endswith(
-        "attributed to: no single teacher (leading: qwen2.5-coder-0.5b, p 0.0078, "
-        "ahead of gemma3-270m at Holm p 0.051)"
+        "attributed to: no single teacher (leading: qwen2.5-coder-0.5b, p 0.0073, "
+        "ahead of gemma3-270m at Holm p 0.052)"
     ), line
     line = next(x for x in persona.splitlines() if x.strip().startswith("student-teacher "))
     assert line.endswith(
-        "attributed to: qwen2.5-coder-0.5b (p 0.0013, ahead of gemma3-270m at Holm p 0.0076)"
+        "attributed to: qwen2.5-coder-0.5b (p 0.00019, ahead of gemma3-270m at Holm p 0.0046)"
     ), line
 
 
 def test_lab_evaluate_scores_attribution_on_chosen_features(capsys):
-    """`--attribution-features char4,word2` (attribution v7, docs/lab.md) re-scores only the
-    attribution: the verdicts are the default's, K1 plain now names qwen, the output says
-    which features it weighed, and a misspelt name is one error line."""
+    """Attribution scores the lexical features by default (v7, shipped after run L) and says
+    so; `--attribution-features all` is the pre-v7 rule (K1 plain: no single teacher, missed by
+    0.0506; docs/lab.md, run K); the verdicts never change; a misspelt name is one error line."""
     from harness.cli import main
 
-    assert main(["lab", "evaluate", str(CORPUS_K1), "--attribution-features", "char4,word2"]) == 0
-    plain = capsys.readouterr().out.split("persona:")[0]
-    line = next(x for x in plain.splitlines() if x.strip().startswith("student-teacher "))
-    assert "distilled      p = 0.00306" in line, line
+    def plain_line(argv):
+        assert main(["lab", "evaluate", str(CORPUS_K1), *argv]) == 0
+        plain = capsys.readouterr().out.split("persona:")[0]
+        line = next(x for x in plain.splitlines() if x.strip().startswith("student-teacher "))
+        assert "distilled      p = 0.00306" in line, line
+        return line, plain
+
+    line, plain = plain_line([])
     assert line.endswith(
         "attributed to: qwen2.5-coder-0.5b (p 0.0037, ahead of gemma3-270m at Holm p 0.00081)"
     ), line
-    assert "attribution scored on char4, word2 only" in plain
-    # L1, the registered fresh draw v7 was tested on: qwen named plain too
-    assert main(["lab", "evaluate", str(CORPUS_L1), "--attribution-features", "char4,word2"]) == 0
-    plain = capsys.readouterr().out.split("persona:")[0]
-    line = next(x for x in plain.splitlines() if x.strip().startswith("student-teacher "))
+    assert "attribution scored on char4, word2 (--attribution-features)" in plain
+    assert plain_line(["--attribution-features", "word2,char4"])[0] == line
+    line, plain = plain_line(["--attribution-features", "all"])
     assert line.endswith(
-        "attributed to: qwen2.5-coder-0.5b (p 0.0022, ahead of gemma3-270m at Holm p 0.002)"
+        "attributed to: no single teacher (leading: qwen2.5-coder-0.5b, p 0.0078, "
+        "ahead of gemma3-270m at Holm p 0.051)"
     ), line
+    # Identity is not scored in the lab (the human-answer students make no claims).
+    assert "attribution scored on char4, word2, refusal, canary, layout (" in plain
     assert main(["lab", "evaluate", str(CORPUS_K1), "--attribution-features", "char4,wrd"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and "wrd; scored features" in err, err

@@ -6,13 +6,15 @@ def comma_list(value: str | None) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()] if value else []
 
 
-def attribution_features(value: str | None) -> tuple[str, ...] | None:
-    """`--attribution-features`: scored feature names ('all': every one; None: not given)."""
+def attribution_features(value: str | None) -> tuple[str, ...]:
+    """`--attribution-features`: scored feature names ('all': every one, the pre-v7 rule; not
+    given: the lexical default)."""
+    from harness.detector.attribution import LEXICAL
     from harness.detector.features import PRIMARY
     from harness.errors import InputError
 
     if value is None:
-        return None
+        return LEXICAL
     names = tuple(dict.fromkeys(comma_list(value)))
     if names == ("all",):
         return PRIMARY

@@ -42,8 +42,8 @@ def register(subparsers) -> None:
     p.add_argument(
         "--attribution-features",
         metavar="F1,F2",
-        help="score attribution candidates on these features only (e.g. char4,word2; default: "
-        "every scored feature, as the verdict; docs/lab.md 'attribution v7')",
+        help="score attribution candidates on these features only (default char4,word2, "
+        "attribution v7, docs/lab.md; 'all': every scored feature, the pre-v7 rule)",
     )
     p.set_defaults(func=run)
 

@@ -130,8 +130,9 @@ def register(subparsers) -> None:
     e.add_argument(
         "--attribution-features",
         metavar="F1,F2",
-        help="score attribution candidates on these features only (e.g. char4,word2; default: "
-        "every scored feature; docs/lab.md 'attribution v7'); verdicts are unchanged",
+        help="score attribution candidates on these features only (default char4,word2, "
+        "attribution v7, docs/lab.md; 'all': every scored feature, the pre-v7 rule); verdicts "
+        "are unchanged",
     )
     e.set_defaults(func=_evaluate)
     s = sub.add_parser("stop", help="stop the student servers the lab started")
@@ -189,9 +190,8 @@ def _print(evaluation: dict) -> None:
                 f"  {s:<20} {v['outcome']:<14} p = {v['p']:.3g}  t = {v['t']:.2f}  "
                 f"controls = {v['n_controls']}  attributed to: {att}"
             )
-        on = next(iter(ev["attribution"].values()), {}).get("scored_on")
-        if isinstance(on, list):
-            print(f"  attribution scored on {', '.join(on)} only (--attribution-features)")
+        on = next(iter(ev["attribution"].values()), {}).get("scored_on", [])
+        print(f"  attribution scored on {', '.join(on)} (--attribution-features)")
         print(f"  {STANDING_LABEL}:")
         for s in ev["verdicts"]:
             print(f"    {s}: " + "; ".join(standing(ev, s)))

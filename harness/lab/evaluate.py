@@ -17,6 +17,7 @@ from pathlib import Path
 
 from harness.answers import Answers
 from harness.detector import attribute, detect
+from harness.detector.attribution import LEXICAL
 from harness.errors import InputError
 from harness.lab.experiment import CORPUS_CONTROLS, TEACHER, LabConfig, controls_of
 from harness.report.fmt import STANDING_LABEL, standing_text
@@ -78,7 +79,7 @@ def _verdicts(answers: Answers, teacher: str, suspects, controls) -> dict[str, d
     return out
 
 
-def _attribution(answers: Answers, suspects, controls, features=None) -> dict[str, dict]:
+def _attribution(answers: Answers, suspects, controls, features=LEXICAL) -> dict[str, dict]:
     out = {}
     for s in suspects:
         others = [m for m in (*controls, *suspects) if m != s and independent_of_candidates(m)]
@@ -91,7 +92,7 @@ def _attribution(answers: Answers, suspects, controls, features=None) -> dict[st
             "panel": others,
             "features": a.features,
             "notes": a.notes,
-            "scored_on": list(features) if features is not None else "all scored features",
+            "scored_on": a.scored_on,
         }
     return out
 
@@ -102,12 +103,12 @@ def evaluate_answers(
     teacher: str = TEACHER,
     suspects=SUSPECTS,
     controls=None,
-    attribution_features: tuple[str, ...] | None = None,
+    attribution_features: tuple[str, ...] = LEXICAL,
 ) -> dict[str, dict]:
     """Per view: full verdicts, attribution and the verdicts-versus-probes curve.
 
     `controls` defaults to every lab control the answers hold (runs A and B: the first five).
-    `attribution_features`: as `attribute`'s `features` (None: every scored feature).
+    `attribution_features`: as `attribute`'s `features` (default: the lexical ones).
     """
     missing = [m for m in (teacher, *suspects) if m not in answers.models]
     if missing:
