@@ -102,7 +102,7 @@ def test_format_option_selects_and_rejects(tmp_path: Path, run_dir: Path) -> Non
 
 def test_json_schema_holds_what_html_shows(run_dir: Path) -> None:
     data = json.loads((run_dir / "report.json").read_text())
-    assert data["schema_version"] == "2.2"
+    assert data["schema_version"] == "2.3"
     (row,) = data["summary"]
     assert row["suspect"] == "student" and row["outcome"] == "distilled"
     assert row["sim_reference"] > row["controls_sim"]

@@ -62,6 +62,9 @@ def test_each_suspect_is_attributed_to_its_own_teacher(run_dir: Path) -> None:
     assert got["beta-pupil"]["teacher"] == "beta"  # the reference's verdict alone cannot say this
     assert got["beta-pupil"]["p_values"]["beta"] < 0.05 < got["beta-pupil"]["p_values"]["alpha"]
     assert data["similarity"]["roles"]["beta"] == "candidate"
+    # Attribution v7: scored on the wording; the standing still shows every scored feature.
+    assert got["alpha-pupil"]["scored_on"] == ["char4", "word2"]
+    assert "layout" in got["alpha-pupil"]["features"]["alpha"]
     outcomes = {r["suspect"]: r["outcome"] for r in data["summary"]}
     assert outcomes == {"alpha-pupil": "distilled", "beta-pupil": "not distilled"}
 

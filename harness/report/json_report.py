@@ -19,7 +19,7 @@ from harness import __version__
 from harness.analysis import Analysis
 from harness.detector.attribution import RULE as ATTRIBUTION_RULE
 
-SCHEMA_VERSION = "2.2"
+SCHEMA_VERSION = "2.3"
 SIMILARITY_FEATURE = "char4"  # what `similarity_matrix` uses by default
 
 
@@ -170,6 +170,7 @@ def attribution(analysis: Analysis) -> dict[str, Any] | None:
                 "features": {
                     c: {f: _num(x) for f, x in fs.items()} for c, fs in a.features.items()
                 },
+                "scored_on": a.scored_on,
                 "notes": a.notes,
             }
             for a in analysis.attributions
