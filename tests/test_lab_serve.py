@@ -113,3 +113,23 @@ def test_a_kept_port_held_by_another_lab_names_it_and_the_stop_command(tmp_path,
         assert _serves(f"http://127.0.0.1:{base}/v1", "student-teacher-n8-e1")
     finally:
         serve.stop(first)
+
+
+def test_a_lab_dir_from_before_ports_json_keeps_its_old_slots(tmp_path):
+    """Its cached answers are keyed by `port_base + i`: a busy slot is kept (and refused at
+    start, naming the holder), never silently moved, which would re-ask every probe."""
+    base = _free_base()
+    (tmp_path / "cache.sqlite").write_bytes(b"")  # it has probed before
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", base))
+        squatter.listen()
+        assert serve.assign_ports(tmp_path, ["a", "b"], base) == {"a": base, "b": base + 1}
+
+
+def test_a_kept_port_held_by_a_local_model_server_says_so(tmp_path, gguf, local_servers):
+    info = next(iter(local_servers.values()))
+    (tmp_path / "ports.json").write_text(json.dumps({"student-teacher": info.port}))
+    students = _lab(tmp_path, gguf, "student-teacher")
+    with pytest.raises(InputError, match=f"port {info.port} .* local model server of .*gguf"):
+        serve.start(tmp_path, students, info.port)
+    assert httpx.get(f"{info.base_url}/health", timeout=5).status_code == 200

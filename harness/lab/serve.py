@@ -86,16 +86,18 @@ def start(lab_dir: Path, students: dict[str, Path], port_base: int = 8091) -> di
 def assign_ports(lab_dir: Path, names: list[str], port_base: int) -> dict[str, int]:
     """Each student's port in this lab dir: the kept one, else the first free from its slot.
 
-    A lab dir from before `ports.json` existed served student i on `port_base + i`; those
-    ports are what its cached answers are keyed by, so they are kept when free.
+    A lab dir that probed before `ports.json` existed served student i on `port_base + i`;
+    its cached answers are keyed by those ports, so they are kept even when busy (`start`
+    then says who holds one) rather than silently moved, which would re-ask every probe.
     """
     portfile = lab_dir / "ports.json"
     ports: dict[str, int] = json.loads(portfile.read_text()) if portfile.exists() else {}
+    legacy = not portfile.exists() and (lab_dir / "cache.sqlite").exists()
     for i, name in enumerate(names):
         if name in ports:
             continue
         port = port_base + i
-        while port in ports.values() or not _port_free(port):
+        while not legacy and (port in ports.values() or not _port_free(port)):
             port += 1
         ports[name] = port
     lab_dir.mkdir(parents=True, exist_ok=True)
@@ -110,13 +112,15 @@ def _holder(port: int) -> str:
             argv = cmdline.read_bytes().decode(errors="replace").split("\0")
         except OSError:
             continue
-        if "harness.local.serve" in argv and str(port) in _flag(argv, "--port"):
-            gguf = Path(_flag(argv, "--model"))
-            other = gguf.parent.parent.parent  # <lab>/students/<student>/<file>.gguf
+        if "harness.local.serve" not in argv or _flag(argv, "--port") != str(port):
+            continue
+        gguf, pid = Path(_flag(argv, "--model")), cmdline.parent.name
+        if gguf.parent.parent.name == "students":  # <lab>/students/<student>/<file>.gguf
             return (
-                f"held by {gguf.parent.name} (pid {cmdline.parent.name}) of another lab; "
-                f"stop it with `fingerprint lab stop --lab-dir {other}`"
+                f"held by {gguf.parent.name} (pid {pid}) of another lab; "
+                f"stop it with `fingerprint lab stop --lab-dir {gguf.parent.parent.parent}`"
             )
+        return f"held by the local model server of {gguf.name} (pid {pid}); see `fingerprint local`"
     return "held by another process; free it (this lab keys its cached answers by that port)"
 
 
