@@ -1238,52 +1238,23 @@ FRESH_DRAWS = [
 ]
 
 
-# Run L (pre-registered, the fresh draws attribution v7 was tested on before it shipped).
-# L1 measured 0.00142 / 0.000349; qwen named in both (0.0022 / 4.5e-05, ahead at Holm p 0.0020
-# / 0.00018) [v1: persona only, plain ahead at 0.17]; control student 0.98 / 0.895, named
-# gemma3-270m in both [v1: plain only]
-FRESH_DRAWS.append(
-    pytest.param(
-        CORPUS_L1,
-        [CORPUS_I],
-        (2e-4, 1e-2),
-        (5e-5, 2e-3),
-        (QWEN, QWEN),
-        (GEMMA, GEMMA),
-        0.8,
-        id="l1-self40-s7",
+# Run L (pre-registered, the fresh draws attribution v7 was tested on before it shipped),
+# run I's panel, 11 controls. Measured (plain / persona), v1's attribution in brackets:
+# L1 0.00142 / 0.000349; qwen named in both (0.0022 / 4.5e-05, ahead at Holm p 0.0020 /
+#   0.00018) [persona only, plain ahead at 0.17]; control student 0.98 / 0.895, named
+#   gemma3-270m in both [plain only]
+# L2 0.00181 / 0.000174; qwen in both (0.0059 / 6.0e-05, ahead at 0.0032 / 0.0025) [persona
+#   only, plain ahead at 0.071]; control student 0.99 / 0.911, gemma3-270m plain, nobody persona
+# L3 0.00649 / 0.000828; qwen in both (0.011 / 0.00021, ahead at 0.0067 / 0.0058) [persona
+#   only, plain ahead at 0.19]; control student 0.974 / 0.89, gemma3-270m in both [plain only]
+FRESH_DRAWS += [
+    pytest.param(c, [CORPUS_I], plain, persona, (QWEN, QWEN), own, 0.8, id=name)
+    for c, plain, persona, own, name in (
+        (CORPUS_L1, (2e-4, 1e-2), (5e-5, 2e-3), (GEMMA, GEMMA), "l1-self40-s7"),
+        (CORPUS_L2, (2e-4, 1e-2), (2e-5, 2e-3), (GEMMA, None), "l2-self40-s8"),
+        (CORPUS_L3, (2e-4, 1e-2), (5e-5, 2e-3), (GEMMA, GEMMA), "l3-self40-s9"),
     )
-)
-# L2 measured 0.00181 / 0.000174; qwen named in both (0.0059 / 6.0e-05, ahead at 0.0032 /
-# 0.0025) [v1: persona only, plain ahead at 0.071]; control student 0.99 / 0.911, named
-# gemma3-270m plain, nobody persona [v1 the same]
-FRESH_DRAWS.append(
-    pytest.param(
-        CORPUS_L2,
-        [CORPUS_I],
-        (2e-4, 1e-2),
-        (2e-5, 2e-3),
-        (QWEN, QWEN),
-        (GEMMA, None),
-        0.8,
-        id="l2-self40-s8",
-    )
-)
-# L3 measured 0.00649 / 0.000828; qwen named in both (0.011 / 0.00021, ahead at 0.0067 /
-# 0.0058) [v1: persona only, plain ahead at 0.19]; control student 0.974 / 0.89, named
-# gemma3-270m in both [v1: plain only]
-FRESH_DRAWS.append(
-    pytest.param(
-        CORPUS_L3,
-        [CORPUS_I],
-        (2e-4, 1e-2),
-        (5e-5, 2e-3),
-        (QWEN, QWEN),
-        (GEMMA, GEMMA),
-        0.8,
-        id="l3-self40-s9",
-    )
-)
+]
 
 
 @pytest.mark.parametrize(
