@@ -586,7 +586,8 @@ def test_committed_lab_corpus_run_d_verdicts():
     student's raw char4 similarity is higher to gemma3-270m than to qwen); v1 named qwen. The
     control student is not flagged (p = 0.99) and is attributed to gemma3-270m. Persona:
     flagged at 0.05 only (p = 0.022), attributed to the teacher (qwen p = 0.00025, ahead at
-    0.003; v1: no single teacher), the control student to nobody (gemma3-270m p = 0.13).
+    0.003; v1: no single teacher), the control student to nobody (gemma3-270m p = 0.13; v1: to
+    gemma3-270m).
     """
     result = _evaluate(CORPUS_D)
     _check_seven_control_runs(result, gemma_p_min=0.9)
