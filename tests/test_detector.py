@@ -267,5 +267,5 @@ def test_attribution_on_chosen_features_scores_only_those():
     assert none.teacher is None and not none.p_values
     assert "none of the features identity is scored against" in none.notes[0]
     assert parse_features(" word2, char4 ,word2") == ("word2", "char4")
-    with pytest.raises(InputError, match="wrd; scored features: char4, word2"):
+    with pytest.raises(InputError, match=r"wrd; scored features \(or 'all'\): char4, word2"):
         parse_features("char4,wrd")

@@ -723,13 +723,20 @@ def test_lab_refuses_a_control_corpus_it_cannot_use(broken, tmp_path, capsys):
     assert not (tmp_path / "lab").exists()
 
 
+@pytest.mark.parametrize("port", ["0", "70000"])
+def test_lab_refuses_a_port_base_that_is_no_port(port, tmp_path, capsys):
+    _assert_refused(
+        capsys, ["lab", "run", "--prompts", "8", "--port-base", port], "a port is 1-65535", tmp_path
+    )
+
+
 @pytest.mark.parametrize(
     "flags, expect",
     [
         (["--export-models", "student-oasst"], "--export-models needs --export-corpus"),
         (
             ["--export-models", "student-teacher,student-nobody", "--export-corpus", "x.jsonl.gz"],
-            "--export-models: student-nobody not in this run",
+            "--export-models: student-nobody; this run's models: qwen2.5-coder-0.5b",
         ),
         (["--export-corpus", "."], "--export-corpus .: cannot write a file there"),
         (
@@ -1404,7 +1411,11 @@ def test_lab_evaluate_scores_attribution_on_chosen_features(capsys):
     assert "attribution scored on char4, word2, refusal, canary, layout (" in plain
     assert main(["lab", "evaluate", str(CORPUS_K1), "--attribution-features", "char4,wrd"]) == 2
     out, err = capsys.readouterr()
-    assert out == "" and err.count("\n") == 1 and "wrd; scored features" in err, err
+    assert (
+        out == ""
+        and err.count("\n") == 1
+        and "wrd; scored features (or 'all'): char4, word2" in err
+    ), err
 
 
 def test_lab_evaluate_refuses_a_corpus_it_cannot_score(tmp_path, capsys):

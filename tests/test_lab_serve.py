@@ -16,17 +16,7 @@ import pytest
 
 from harness.errors import InputError
 from harness.lab import serve
-from harness.local.server import port_free
-
-
-def _free_base(width: int = 4) -> int:
-    for _ in range(50):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            base = sock.getsockname()[1]
-        if base < 65000 and all(port_free(base + i) for i in range(width)):
-            return base
-    raise RuntimeError("no free port range found")
+from harness.testing.loopback import free_port_range
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +54,7 @@ def _serves(url: str, model: str) -> bool:
 
 
 def test_ports_are_kept_per_lab_and_busy_ones_skipped(tmp_path):
-    base = _free_base()
+    base = free_port_range(4)
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", base))
         squatter.listen()
@@ -73,10 +63,14 @@ def test_ports_are_kept_per_lab_and_busy_ones_skipped(tmp_path):
     # Kept once the squatter is gone: the answers cached for `a` are keyed by base + 1.
     assert serve.assign_ports(tmp_path, ["a", "b", "c"], base) == {**ports, "c": base + 3}
     assert serve.assign_ports(tmp_path, ["c"], base) == {"c": base + 3}
+    # Past the last port: one clear line, and the ports kept so far stay kept.
+    with pytest.raises(InputError, match="d: no free port from 65536 up"):
+        serve.assign_ports(tmp_path, ["d"], 65536)
+    assert serve.assign_ports(tmp_path, ["a"], base) == {"a": base + 1}
 
 
 def test_a_fresh_lab_serves_beside_another_labs_idle_server(tmp_path, gguf):
-    base = _free_base()
+    base = free_port_range(4)
     first, second = tmp_path / "l7", tmp_path / "l8"
     try:
         urls = serve.start(first, _lab(first, gguf, "student-teacher"), base)
@@ -97,7 +91,7 @@ def test_a_fresh_lab_serves_beside_another_labs_idle_server(tmp_path, gguf):
 
 
 def test_a_kept_port_held_by_another_lab_names_it_and_the_stop_command(tmp_path, gguf):
-    base = _free_base()
+    base = free_port_range(4)
     first, second = tmp_path / "l7", tmp_path / "l8"
     students = _lab(second, gguf, "student-gemma")
     serve.assign_ports(second, ["student-gemma"], base)  # second keeps base, then stops
@@ -118,7 +112,7 @@ def test_a_kept_port_held_by_another_lab_names_it_and_the_stop_command(tmp_path,
 def test_a_lab_dir_from_before_ports_json_keeps_its_old_slots(tmp_path):
     """Its cached answers are keyed by `port_base + i`: a busy slot is kept (and refused at
     start, naming the holder), never silently moved, which would re-ask every probe."""
-    base = _free_base()
+    base = free_port_range(4)
     (tmp_path / "cache.sqlite").write_bytes(b"")  # it has probed before
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", base))

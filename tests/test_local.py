@@ -19,6 +19,7 @@ from harness.commands import local as local_command
 from harness.errors import InputError, OperationalError
 from harness.local.catalog import MODELS, Part
 from harness.local.install import install_one, model_path, unavailable_notes, verified
+from harness.testing.loopback import free_port_range
 
 SMOL = MODELS["smollm2-135m"]
 
@@ -34,17 +35,6 @@ def _cli(argv: list[str]) -> int:
 
 def _post(info: local.ServerInfo, path: str, body: dict) -> httpx.Response:
     return httpx.post(f"{info.base_url}{path}", json=body, timeout=60)
-
-
-def _free_port_base() -> int:
-    """A port with its two successors free, away from the shared defaults."""
-    for _ in range(50):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            base = sock.getsockname()[1]
-        if base < 65000 and all(local.server.port_free(base + i) for i in range(len(MODELS))):
-            return base
-    raise RuntimeError("no free port range found")
 
 
 def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -201,7 +191,7 @@ def test_port_taken_by_another_process_is_refused(tmp_path, monkeypatch, local_s
 
 def test_start_is_idempotent_and_stop_ends_the_process(tmp_path, monkeypatch, local_servers):
     root = _isolated_cache(tmp_path, monkeypatch)
-    port = _free_port_base()
+    port = free_port_range(len(MODELS))
     (info,) = local.start(["smollm2-135m"], port_base=port)
     assert info.base_url == f"http://127.0.0.1:{port}" and info.api == "chat"
     assert httpx.get(f"{info.base_url}/health", timeout=5).status_code == 200
@@ -257,6 +247,6 @@ def test_server_that_cannot_load_reports_llama_cpp_reason(tmp_path, monkeypatch,
     stamp = {"sha256": SMOL.sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
     bogus.with_name(bogus.name + ".sha256").write_text(json.dumps(stamp))
     with pytest.raises(OperationalError, match="invalid magic characters") as caught:
-        local.start(["smollm2-135m"], port_base=_free_port_base())
+        local.start(["smollm2-135m"], port_base=free_port_range(len(MODELS)))
     assert "\n" not in str(caught.value)
     assert json.loads((root / "servers.json").read_text()) == {}

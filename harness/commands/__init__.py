@@ -6,22 +6,29 @@ def comma_list(value: str | None) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()] if value else []
 
 
+def known_names(option: str, value: str, allowed, what: str) -> list[str]:
+    """A comma-separated option whose names must all be in `allowed` (repeats dropped); none,
+    or an unknown one, is one error line that lists the choices."""
+    from harness.errors import InputError
+
+    names = list(dict.fromkeys(comma_list(value)))
+    unknown = [n for n in names if n not in allowed]
+    if unknown or not names:
+        raise InputError(
+            f"{option}: {', '.join(unknown) or 'no name given'}; {what}: {', '.join(allowed)}"
+        )
+    return names
+
+
 def attribution_features(value: str | None) -> tuple[str, ...]:
     """`--attribution-features`: scored feature names ('all': every one, the pre-v7 rule; not
     given: the lexical default)."""
     from harness.detector.attribution import LEXICAL
     from harness.detector.features import PRIMARY
-    from harness.errors import InputError
 
     if value is None:
         return LEXICAL
-    names = tuple(dict.fromkeys(comma_list(value)))
-    if names == ("all",):
+    if comma_list(value) == ["all"]:
         return PRIMARY
-    bad = [n for n in names if n not in PRIMARY]
-    if bad or not names:
-        raise InputError(
-            f"--attribution-features: {', '.join(bad) or 'no name given'}; scored features: "
-            f"{', '.join(PRIMARY)} (or 'all')"
-        )
-    return names
+    what = "scored features (or 'all')"
+    return tuple(known_names("--attribution-features", value, PRIMARY, what))

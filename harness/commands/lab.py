@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from harness.commands import attribution_features, comma_list
+from harness.commands import attribution_features, known_names
 from harness.errors import InputError
 
 # Said when torch or transformers are missing, wherever the lab first needs them.
@@ -272,6 +272,8 @@ def _run(args) -> int:
             "another draw of its suspects"
         )
     n_self = _n_self(args.suspect_self_prompts)
+    if not 1 <= args.port_base <= 65535:
+        raise InputError(f"--port-base {args.port_base}: a port is 1-65535")
     lab = _experiment()
     cfg = lab.LabConfig(
         lab_dir=_lab_dir(args),
@@ -316,14 +318,7 @@ def _export_plan(args, run_models) -> list[str] | None:
         return None
     if not args.export_corpus:
         raise InputError("--export-models needs --export-corpus (where to write them)")
-    models = comma_list(args.export_models)
-    unknown = [m for m in models if m not in run_models]
-    if unknown or not models:
-        raise InputError(
-            f"--export-models: {', '.join(unknown) or 'no model named'} not in this run "
-            f"(its models: {', '.join(run_models)})"
-        )
-    return models
+    return known_names("--export-models", args.export_models, run_models, "this run's models")
 
 
 def _writable(option: str, path: str) -> None:

@@ -17,17 +17,13 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-
 from harness.errors import InputError
+from harness.local.server import healthy
 from harness.local.server import port_free as _port_free
 
 
 def _healthy(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+    return healthy(f"http://127.0.0.1:{port}")
 
 
 def _alive(pid: int, gguf: str) -> bool:
@@ -97,8 +93,10 @@ def assign_ports(lab_dir: Path, names: list[str], port_base: int) -> dict[str, i
         if name in ports:
             continue
         port = port_base + i
-        while not legacy and (port in ports.values() or not _port_free(port)):
+        while not legacy and port <= 65535 and (port in ports.values() or not _port_free(port)):
             port += 1
+        if port > 65535:
+            raise InputError(f"{name}: no free port from {port_base} up (--port-base)")
         ports[name] = port
     lab_dir.mkdir(parents=True, exist_ok=True)
     portfile.write_text(json.dumps(ports, indent=2))

@@ -112,7 +112,8 @@ def _pid_is_server(pid: int) -> bool:
     return _SERVE_MODULE.encode() in raw
 
 
-def _healthy(base_url: str, timeout: float = 2.0) -> bool:
+def healthy(base_url: str, timeout: float = 2.0) -> bool:
+    """Whether a llama.cpp host answers `/health` with 200 (loaded and ready)."""
     try:
         return httpx.get(f"{base_url}/health", timeout=timeout).status_code == 200
     except httpx.HTTPError:
@@ -148,7 +149,7 @@ def _live(entry: dict | None) -> ServerInfo | None:
         info = _info(entry)
     except (KeyError, TypeError, ValueError):
         return None
-    if _pid_is_server(info.pid) and _healthy(info.base_url):
+    if _pid_is_server(info.pid) and healthy(info.base_url):
         return info
     return None
 
@@ -222,7 +223,7 @@ def _wait_healthy(
                 f"{spec.name}: server exited during start (exit {code}): "
                 f"{_reason(log_path) or 'no output'} (log: {log_path})"
             )
-        if _healthy(base_url, timeout=1.0):
+        if healthy(base_url, timeout=1.0):
             return
         time.sleep(0.2)
     _terminate(proc.pid)

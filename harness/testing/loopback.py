@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import random
+import socket
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -312,6 +313,20 @@ def serve(port: int, cpu: int | None = None, latency_s: float = 0.0) -> None:
         await asyncio.Event().wait()
 
     asyncio.run(main())
+
+
+def free_port_range(width: int) -> int:
+    """A port with its `width - 1` successors free, away from the shared defaults: for tests
+    that start their own servers and must not meet anyone else's."""
+    from harness.local.server import port_free
+
+    for _ in range(50):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            base = sock.getsockname()[1]
+        if base < 65000 and all(port_free(base + i) for i in range(width)):
+            return base
+    raise RuntimeError("no free port range found")
 
 
 if __name__ == "__main__":
