@@ -179,6 +179,19 @@ def test_few_self_consistent_probes_never_make_a_student_a_sibling():
     assert any("too few to tell a sibling" in n for n in v.notes)
 
 
+
+def test_a_student_further_than_the_reference_from_itself_stays_distilled():
+    # The reference sampled twice on every probe: enough self-consistent probes to test the
+    # sibling question. The student copied 40 % of a third, unseen sample of R, so it is
+    # further from R than R's own samples are: a student, not a sibling, and no sibling
+    # caveat is added. (Copying 50-60 % of it, it is `related` in 3 of 6 such worlds of 30
+    # probes: that close a copy is what a sibling looks like.)
+    ans = _world(n_prompts=60, copy=0.4, samples=3, seed=1)
+    ans.texts["R"] = {p: s[:2] for p, s in ans.texts["R"].items()}  # S copied the third
+    v = detect(ans, "R", ["S"], [f"C{i}" for i in range(10)])[0]
+    assert v.outcome == "distilled", (v.outcome, v.notes)
+    assert not any("sibling" in n for n in v.notes), v.notes
+
 def _identity_world(silent_controls: int) -> Answers:
     """_world plus 6 identity probes: R says it is Qwen, S repeats it, controls name their own
     vendors except the first `silent_controls`, which never name anyone."""

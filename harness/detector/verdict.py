@@ -325,81 +325,22 @@ def verdict_from_table(
             "mistakes any systematic difference between models for distillation."
         )
 
-    families: list[FamilyEvidence] = []
-    for fam in sorted(set(fams[all_rows])):
-        fr = all_rows[fams[all_rows] == fam]
-        fs, fmu, _ = _excess(table, reference, suspect, controls, fr)
-        fp = (
-            _test(table, reference, suspect, controls, fr, foils)[1]
-            if k >= MIN_CONTROLS
-            else math.nan
-        )
-        families.append(
-            FamilyEvidence(
-                family=str(fam),
-                n=len(fr),
-                p=fp,
-                p_holm=math.nan,
-                effect=float(_nanmean(fs - fmu)) if len(fr) else math.nan,
-                ci=stats.bootstrap_mean_ci(fs - fmu),
-                origin_control=fam in origin_families,
-            )
-        )
-    teacher = [f for f in families if not f.origin_control]
-    for f, ph in zip(teacher, stats.holm([f.p for f in teacher]), strict=True):
-        f.p_holm = ph
+    families = _family_evidence(
+        table, reference, suspect, controls, all_rows, foils, origin_families
+    )
     if any(f.origin_control for f in families):
         notes.append(
             "origin-control families (" + ", ".join(origin_families) + ") are reported "
             "separately and not counted as teacher evidence"
         )
-
-    order = np.argsort(-np.nan_to_num(z, nan=-np.inf))[:5]
-    top = [
-        ProbeEvidence(
-            prompt_id=table.prompts[ev_rows[i]],
-            family=table.families[ev_rows[i]],
-            sim_reference=float(s[i]),
-            controls_mean=float(mu[i]),
-            z=float(z[i]),
-        )
-        for i in order
-        if not math.isnan(z[i])
-    ]
+    top = _top_probes(table, ev_rows, s, mu, z)
 
     if math.isnan(p):
         outcome = "inconclusive"
     elif p < alpha:
-        outcome = "distilled"
-        selfs = table.self_sim.get(reference)
-        sel = selfs[ev_rows] if selfs is not None else np.array([])
-        # Only probes where the reference agrees with itself more than the controls agree with
-        # it can show "as close as the reference to itself"; elsewhere (hot random picks) any
-        # weak student would pass for a sibling.
-        informative = ~np.isnan(sel) & (sel > mu) if len(sel) else np.array([], bool)
-        if informative.sum() >= RELATED_MIN_PROBES:
-            si, mi, se = s[informative], mu[informative], sel[informative]
-            p_gap = stats.sign_flip_pvalue(se - si)
-            closed = float(np.mean(si - mi) / max(np.mean(se - mi), 1e-9))
-            if p_gap >= alpha and closed >= RELATED_CLOSED_SHARE:
-                outcome = "related"
-                notes.append(
-                    f"{suspect} closes {closed:.0%} of the gap between the controls and "
-                    f"{reference}'s agreement with itself, and is not significantly further from "
-                    f"{reference} than {reference}'s own samples are (p = {p_gap:.3g}, "
-                    f"{int(informative.sum())} self-consistent probes): same model or a "
-                    "same-family sibling, which answers alone cannot tell from a perfect student"
-                )
-        elif len(sel) and not np.isnan(sel).all():
-            notes.append(
-                f"only {int(informative.sum())} probe(s) where {reference} agrees with itself more "
-                "than the controls agree with it: too few to tell a sibling from a student"
-            )
-        else:
-            notes.append(
-                "a same-vendor sibling would also be flagged: with one sample per probe the "
-                "reference's self-similarity is unknown, so 'related' cannot be told apart"
-            )
+        outcome, note = _distilled_or_related(table, reference, suspect, ev_rows, s, mu, alpha)
+        if note:
+            notes.append(note)
     else:
         outcome = "not distilled"
     return Verdict(
@@ -423,6 +364,90 @@ def verdict_from_table(
         controls_sim=float(_nanmean(mu)) if len(mu) else math.nan,
         foils=list(foils),
         features=features,
+    )
+
+
+def _family_evidence(
+    table, reference, suspect, controls, rows, foils, origin_families
+) -> list[FamilyEvidence]:
+    """The model-level test on each probe family's rows, Holm-adjusted over the teacher
+    families (origin-control families are shown, never counted)."""
+    fams = np.array(table.families)
+    k = len(controls)
+    families = []
+    for fam in sorted(set(fams[rows])):
+        fr = rows[fams[rows] == fam]
+        fs, fmu, _ = _excess(table, reference, suspect, controls, fr)
+        fp = (
+            _test(table, reference, suspect, controls, fr, foils)[1]
+            if k >= MIN_CONTROLS
+            else math.nan
+        )
+        families.append(
+            FamilyEvidence(
+                family=str(fam),
+                n=len(fr),
+                p=fp,
+                p_holm=math.nan,
+                effect=float(_nanmean(fs - fmu)) if len(fr) else math.nan,
+                ci=stats.bootstrap_mean_ci(fs - fmu),
+                origin_control=fam in origin_families,
+            )
+        )
+    teacher = [f for f in families if not f.origin_control]
+    for f, ph in zip(teacher, stats.holm([f.p for f in teacher]), strict=True):
+        f.p_holm = ph
+    return families
+
+
+def _top_probes(table, rows, s, mu, z, n: int = 5) -> list[ProbeEvidence]:
+    """The n probes on which the suspect stands furthest above the controls (per-probe z)."""
+    order = np.argsort(-np.nan_to_num(z, nan=-np.inf))[:n]
+    return [
+        ProbeEvidence(
+            prompt_id=table.prompts[rows[i]],
+            family=table.families[rows[i]],
+            sim_reference=float(s[i]),
+            controls_mean=float(mu[i]),
+            z=float(z[i]),
+        )
+        for i in order
+        if not math.isnan(z[i])
+    ]
+
+
+def _distilled_or_related(table, reference, suspect, rows, s, mu, alpha) -> tuple[str, str | None]:
+    """For a significant suspect: `related` when it is as close to the reference as the
+    reference's own samples are (the RELATED_* constants), else `distilled`; with the note
+    that says why, or why it cannot be told (None: plainly distilled)."""
+    selfs = table.self_sim.get(reference)
+    sel = selfs[rows] if selfs is not None else np.array([])
+    # Only probes where the reference agrees with itself more than the controls agree with
+    # it can show "as close as the reference to itself"; elsewhere (hot random picks) any
+    # weak student would pass for a sibling.
+    informative = ~np.isnan(sel) & (sel > mu) if len(sel) else np.array([], bool)
+    n_inf = int(informative.sum())
+    if n_inf >= RELATED_MIN_PROBES:
+        si, mi, se = s[informative], mu[informative], sel[informative]
+        p_gap = stats.sign_flip_pvalue(se - si)
+        closed = float(np.mean(si - mi) / max(np.mean(se - mi), 1e-9))
+        if p_gap >= alpha and closed >= RELATED_CLOSED_SHARE:
+            return "related", (
+                f"{suspect} closes {closed:.0%} of the gap between the controls and "
+                f"{reference}'s agreement with itself, and is not significantly further from "
+                f"{reference} than {reference}'s own samples are (p = {p_gap:.3g}, "
+                f"{n_inf} self-consistent probes): same model or a "
+                "same-family sibling, which answers alone cannot tell from a perfect student"
+            )
+        return "distilled", None
+    if len(sel) and not np.isnan(sel).all():
+        return "distilled", (
+            f"only {n_inf} probe(s) where {reference} agrees with itself more "
+            "than the controls agree with it: too few to tell a sibling from a student"
+        )
+    return "distilled", (
+        "a same-vendor sibling would also be flagged: with one sample per probe the "
+        "reference's self-similarity is unknown, so 'related' cannot be told apart"
     )
 
 
