@@ -95,6 +95,27 @@ def test_auc_and_tpr():
     assert tpr_at_fpr(pos, neg, 0.0) == pytest.approx(0.5)
 
 
+def test_bench_table_keeps_whole_names_when_piped(tmp_path, capsys, monkeypatch):
+    """Written to a file or a CI log, the cases table is not cut at rich's 80 columns (model
+    names and panel rules shortened to "docume…"); COLUMNS still sets the width."""
+    ans = _world(n_controls=10, n_prompts=12)
+    recs = [
+        {"model": m, "prompt_id": p, "prompt": "", "response": t}
+        for m, per in ans.texts.items()
+        for p, ts in per.items()
+        for t in ts
+    ]
+    write_records(tmp_path / "responses.jsonl.gz", recs)
+    (tmp_path / "lineage.json").write_text(json.dumps(_lineage()))
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert main(["bench", "--corpus", str(tmp_path), "--prompts", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "fallback" in out and "…" not in out
+    monkeypatch.setenv("COLUMNS", "60")
+    assert main(["bench", "--corpus", str(tmp_path), "--prompts", "10"]) == 0
+    assert "…" in capsys.readouterr().out
+
+
 def test_bench_json_on_synthetic_corpus(tmp_path, capsys):
     ans = _world(n_controls=10, n_prompts=30)
     recs = [

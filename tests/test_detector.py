@@ -179,7 +179,6 @@ def test_few_self_consistent_probes_never_make_a_student_a_sibling():
     assert any("too few to tell a sibling" in n for n in v.notes)
 
 
-
 def test_a_student_further_than_the_reference_from_itself_stays_distilled():
     # The reference sampled twice on every probe: enough self-consistent probes to test the
     # sibling question. The student copied 40 % of a third, unseen sample of R, so it is
@@ -191,6 +190,7 @@ def test_a_student_further_than_the_reference_from_itself_stays_distilled():
     v = detect(ans, "R", ["S"], [f"C{i}" for i in range(10)])[0]
     assert v.outcome == "distilled", (v.outcome, v.notes)
     assert not any("sibling" in n for n in v.notes), v.notes
+
 
 def _identity_world(silent_controls: int) -> Answers:
     """_world plus 6 identity probes: R says it is Qwen, S repeats it, controls name their own

@@ -1,5 +1,27 @@
 """One module per `fingerprint` subcommand: its arguments (`register`) and what it runs."""
 
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+PIPED_WIDTH = 160  # columns for tables written to a file or a CI log
+
+
+def console(stderr: bool = False, **options) -> Console:
+    """A rich console for a command's output. Written to a file or a CI log (not a terminal)
+    rich would wrap tables at 80 columns and cut model names short, so it gets
+    `PIPED_WIDTH` columns unless COLUMNS says otherwise."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    piped = not stream.isatty() and not os.environ.get("COLUMNS")
+    return Console(stderr=stderr, width=PIPED_WIDTH if piped else None, **options)
+
 
 def comma_list(value: str | None) -> list[str]:
     """A comma-separated option as names, blanks dropped ("a, b," -> ["a", "b"]; None -> [])."""

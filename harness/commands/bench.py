@@ -6,11 +6,11 @@ import argparse
 import json
 import math
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from harness.commands import attribution_features
+from harness.commands import console as output_console
 from harness.errors import InputError
 
 
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     # Model names, labels and skip reasons come from the corpus: escape them, or a name such
     # as "[/x]" is read as rich markup (and raises).
     e = escape
-    con = Console()
+    con = output_console()
     con.print(
         f"[bold]prompts:[/] {result['n_prompts']} answered by every model (of "
         f"{result['n_prompts_in_corpus']} in the corpus); every model is scored on those"

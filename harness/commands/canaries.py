@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from harness.commands import comma_list
+from harness.commands import console as output_console
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +31,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     import yaml
-    from rich.console import Console
     from rich.table import Table
 
     from harness.canaries import mine
@@ -63,7 +63,7 @@ def main(args: argparse.Namespace) -> int:
         min_reference_rate=args.min_reference_rate,
         max_control_rate=args.max_control_rate,
     )
-    console = Console()
+    console = output_console()
     table = Table(title=f"Canaries of {reference} against {len(controls)} controls")
     for col in ("probe", "canary", "reference rate", "control rate", "samples"):
         table.add_column(col)

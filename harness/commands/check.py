@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.commands import console as output_console
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -26,7 +28,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from rich.console import Console
     from rich.text import Text
 
     from harness.check import load_check_config, run_check, verdict_lines
@@ -37,7 +38,7 @@ def main(args: argparse.Namespace) -> int:
         cfg = replace(cfg, output=Path(args.output))
     if args.store:
         cfg = replace(cfg, store=Path(args.store))
-    console = Console(stderr=True, highlight=False)
+    console = output_console(stderr=True, highlight=False)
     result = run_check(cfg, show_progress=args.progress, console=console)
     data = result.data
     for line in verdict_lines(data):

@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from harness.commands import comma_list
+from harness.commands import console as output_console
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,8 +39,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from harness.config import EndpointSpec, ProbeSelection, RunConfig, check_roles
     from harness.endpoints.replay import corpus_index
     from harness.errors import InputError
@@ -78,7 +77,7 @@ def main(args: argparse.Namespace) -> int:
         },
         probes=ProbeSelection(selection="full", corpus=str(corpus), limit=args.limit),
     )
-    console = Console(stderr=True)
+    console = output_console(stderr=True)
     result = run(
         config,
         results=Path(args.results),

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from harness.commands import console as output_console
 from harness.errors import InputError
 from harness.probes import (
     SELECTIONS,
@@ -96,7 +97,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             escape(" ".join(f"{k}:{v}" for k, v in row["languages"].items())),
             " ".join(f"{k}:{v}" for k, v in selections.items()),
         )
-    console = Console()
+    console = output_console()
     console.print(table)
     core = select(suites, "core", variants=False)
     expanded = select(suites, "core")
@@ -112,7 +113,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     suites = load_suites(args.dir)
-    console = Console()
+    console = output_console()
     for suite in suites:
         if suite.name == args.target:
             _print_suite(console, suite)

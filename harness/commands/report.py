@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.commands import console as output_console
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -27,7 +29,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from rich.console import Console
 
     from harness.analysis import analyse
     from harness.errors import InputError
@@ -43,7 +44,7 @@ def main(args: argparse.Namespace) -> int:
         raise InputError(f"{run_dir.path}: no such run directory")
     analysis = analyse(run_dir, alpha=args.alpha)
     written = write_reports(analysis, Path(args.out) if args.out else run_dir.path, formats)
-    console = Console()
+    console = output_console()
     if not args.quiet:
         print_analysis(analysis, console)
     console.print("reports: " + ", ".join(str(p) for p in written), soft_wrap=True)

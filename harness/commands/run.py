@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from rich.console import Console
 from rich.text import Text
 
+from harness.commands import console as output_console
 from harness.errors import InputError
 
 
@@ -67,8 +66,7 @@ def main(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         config = replace(config, probes=replace(config.probes, selection=args.selection))
-    # Logs and CI captures are not terminals: give tables room instead of rich's 80 columns.
-    console = Console(stderr=args.json, width=None if sys.stderr.isatty() else 160)
+    console = output_console(stderr=args.json)
     result = run(
         config,
         results=Path(args.results),
