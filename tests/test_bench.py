@@ -98,15 +98,7 @@ def test_auc_and_tpr():
 def test_bench_table_keeps_whole_names_when_piped(tmp_path, capsys, monkeypatch):
     """Written to a file or a CI log, the cases table is not cut at rich's 80 columns (model
     names and panel rules shortened to "docume…"); COLUMNS still sets the width."""
-    ans = _world(n_controls=10, n_prompts=12)
-    recs = [
-        {"model": m, "prompt_id": p, "prompt": "", "response": t}
-        for m, per in ans.texts.items()
-        for p, ts in per.items()
-        for t in ts
-    ]
-    write_records(tmp_path / "responses.jsonl.gz", recs)
-    (tmp_path / "lineage.json").write_text(json.dumps(_lineage()))
+    _corpus(tmp_path, _lineage(), _world(n_controls=10, n_prompts=12))
     monkeypatch.delenv("COLUMNS", raising=False)
     assert main(["bench", "--corpus", str(tmp_path), "--prompts", "10"]) == 0
     out = capsys.readouterr().out
@@ -117,15 +109,7 @@ def test_bench_table_keeps_whole_names_when_piped(tmp_path, capsys, monkeypatch)
 
 
 def test_bench_json_on_synthetic_corpus(tmp_path, capsys):
-    ans = _world(n_controls=10, n_prompts=30)
-    recs = [
-        {"model": m, "prompt_id": p, "prompt": "", "response": t}
-        for m, per in ans.texts.items()
-        for p, ts in per.items()
-        for t in ts
-    ]
-    write_records(tmp_path / "responses.jsonl.gz", recs)
-    (tmp_path / "lineage.json").write_text(json.dumps(_lineage()))
+    _corpus(tmp_path, _lineage())
     assert main(["bench", "--corpus", str(tmp_path), "--json", "--prompts", "10,25"]) == 0
     out = json.loads(capsys.readouterr().out)
     for key in ("auc", "tpr_at_fpr_01", "tpr_at_fpr_05", "fpr_at_alpha_05", "cases", "by_prompts"):
