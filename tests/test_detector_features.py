@@ -1,8 +1,10 @@
 """Feature families on hand-made answers."""
 
 import numpy as np
+import pytest
 
 from harness.detector.features import canary, identity, lexical, refusal, style
+from harness.errors import InputError
 
 
 def test_lexical_identical_and_disjoint():
@@ -13,6 +15,13 @@ def test_lexical_identical_and_disjoint():
         assert s[2, 0] < 0.05 and s[3, 0] == 0
         g = fn(docs, None)
         assert np.allclose(g, g.T) and np.allclose(g[:, 0], s[:, 0])
+
+
+def test_lexical_refuses_more_documents_than_its_keys_can_tell_apart():
+    # 65,536 documents fit the key's document bits; one more would mix two documents' n-grams.
+    assert lexical.char_sims(["ab cd"] * (1 << 16), [0]).shape == (1 << 16, 1)
+    with pytest.raises(InputError, match="at most 65536 per prompt"):
+        lexical.char_sims(["ab cd"] * ((1 << 16) + 1), [0])
 
 
 def test_lexical_orders_by_overlap():

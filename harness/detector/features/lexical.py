@@ -14,6 +14,8 @@ import re
 
 import numpy as np
 
+from harness.errors import InputError
+
 _P = np.uint64(1000003)
 _DOC_BITS = np.uint64(16)  # up to 65,536 documents per prompt
 # Text without spaces (Chinese) makes whole clauses single words, so its word bigrams catch
@@ -60,6 +62,12 @@ def tfidf(arrs: list[np.ndarray], ns: tuple[int, ...]):
     tf is sublinear (1 + log count); idf = log((1 + D) / (1 + df)) + 1 over these documents.
     """
     d_count = len(arrs)
+    if d_count > 1 << int(_DOC_BITS):
+        # The document index lives in the key's low bits; more would silently mix documents.
+        raise InputError(
+            f"{d_count} answers to one prompt: lexical similarity handles at most "
+            f"{1 << int(_DOC_BITS)} per prompt"
+        )
     key = _ngram_keys(arrs, ns)
     if len(key) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), 0
