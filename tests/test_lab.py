@@ -1418,6 +1418,17 @@ def test_lab_evaluate_scores_attribution_on_chosen_features(capsys):
     ), err
 
 
+def test_lab_evaluate_names_no_features_when_no_attribution_was_tested(capsys):
+    """Run A: too few controls independent of both candidates, so nothing was attributed and
+    no "attribution scored on" line (it used to print one with an empty list)."""
+    from harness.cli import main
+
+    assert main(["lab", "evaluate", str(CORPUS)]) == 0
+    out = capsys.readouterr().out
+    assert "attributed to: not tested: needs >= 5 controls" in out
+    assert "attribution scored on" not in out
+
+
 def test_lab_evaluate_refuses_a_corpus_it_cannot_score(tmp_path, capsys):
     """A corpus without the lab's teacher or suspects, or without 3 probes they all answered,
     is one clear error line (exit 2), never a silent empty evaluation."""

@@ -191,7 +191,8 @@ def _print(evaluation: dict) -> None:
                 f"controls = {v['n_controls']}  attributed to: {att}"
             )
         on = next(iter(ev["attribution"].values()), {}).get("scored_on", [])
-        print(f"  attribution scored on {', '.join(on)} (--attribution-features)")
+        if on:  # empty when no attribution was tested (too few controls)
+            print(f"  attribution scored on {', '.join(on)} (--attribution-features)")
         print(f"  {STANDING_LABEL}:")
         for s in ev["verdicts"]:
             print(f"    {s}: " + "; ".join(standing(ev, s)))
