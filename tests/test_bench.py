@@ -106,6 +106,10 @@ def test_bench_table_keeps_whole_names_when_piped(tmp_path, capsys, monkeypatch)
     monkeypatch.setenv("COLUMNS", "60")
     assert main(["bench", "--corpus", str(tmp_path), "--prompts", "10"]) == 0
     assert "…" in capsys.readouterr().out
+    # A COLUMNS that is no number is ignored by rich, so it must not undo the piped width.
+    monkeypatch.setenv("COLUMNS", "wide")
+    assert main(["bench", "--corpus", str(tmp_path), "--prompts", "10"]) == 0
+    assert "…" not in capsys.readouterr().out
 
 
 def test_bench_json_on_synthetic_corpus(tmp_path, capsys):

@@ -12,14 +12,14 @@ if TYPE_CHECKING:
 PIPED_WIDTH = 160  # columns for tables written to a file or a CI log
 
 
-def console(stderr: bool = False, **options) -> Console:
+def output_console(stderr: bool = False, **options) -> Console:
     """A rich console for a command's output. Written to a file or a CI log (not a terminal)
     rich would wrap tables at 80 columns and cut model names short, so it gets
-    `PIPED_WIDTH` columns unless COLUMNS says otherwise."""
+    `PIPED_WIDTH` columns unless COLUMNS gives a width (a number, as rich reads it)."""
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
-    piped = not stream.isatty() and not os.environ.get("COLUMNS")
+    piped = not stream.isatty() and not os.environ.get("COLUMNS", "").isdigit()
     return Console(stderr=stderr, width=PIPED_WIDTH if piped else None, **options)
 
 

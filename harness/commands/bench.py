@@ -9,8 +9,7 @@ import math
 from rich.markup import escape
 from rich.table import Table
 
-from harness.commands import attribution_features
-from harness.commands import console as output_console
+from harness.commands import attribution_features, output_console
 from harness.errors import InputError
 
 

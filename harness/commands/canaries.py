@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands import comma_list
-from harness.commands import console as output_console
+from harness.commands import comma_list, output_console
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from harness.commands import console as output_console
+from harness.commands import output_console
 from harness.errors import InputError
 from harness.probes import (
     SELECTIONS,

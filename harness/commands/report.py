@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands import console as output_console
+from harness.commands import output_console
 
 
 def register(sub: argparse._SubParsersAction) -> None:

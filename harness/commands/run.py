@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.text import Text
 
-from harness.commands import console as output_console
+from harness.commands import output_console
 from harness.errors import InputError
 
 
