@@ -20,7 +20,7 @@ def test_lexical_identical_and_disjoint():
 def test_lexical_refuses_more_documents_than_its_keys_can_tell_apart():
     # 65,536 documents fit the key's document bits; one more would mix two documents' n-grams.
     assert lexical.char_sims(["ab cd"] * (1 << 16), [0]).shape == (1 << 16, 1)
-    with pytest.raises(InputError, match="at most 65536 per prompt"):
+    with pytest.raises(InputError, match="compares at most 65536 at once"):
         lexical.char_sims(["ab cd"] * ((1 << 16) + 1), [0])
 
 

@@ -65,8 +65,8 @@ def tfidf(arrs: list[np.ndarray], ns: tuple[int, ...]):
     if d_count > 1 << int(_DOC_BITS):
         # The document index lives in the key's low bits; more would silently mix documents.
         raise InputError(
-            f"{d_count} answers to one prompt: lexical similarity handles at most "
-            f"{1 << int(_DOC_BITS)} per prompt"
+            f"{d_count} texts for one prompt (one per model, plus halves of each reference's "
+            f"samples): lexical similarity compares at most {1 << int(_DOC_BITS)} at once"
         )
     key = _ngram_keys(arrs, ns)
     if len(key) == 0:
