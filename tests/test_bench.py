@@ -200,7 +200,7 @@ def test_real_corpus_pooled_scale(real_bench):
     # Opt-in moderated scale (--pool-scale; empirical-Bayes prior of the four panels' spreads,
     # session 4): AUC 0.977, FPR 2/41 (OASST models against text_davinci_003), TPR at alpha
     # 12/15, davinci <- alpaca-7b p = 0.0073 (own spread 0.029). It meets every target at all
-    # prompts, but is liberal when the tested panel alone is wider (docs/detector.md, Round 6),
+    # prompts, but is liberal when the tested panel alone is wider (docs/detector-experiments.md, Round 6),
     # which is what keeps it opt-in. The plain pooled variance it replaced had FPR 3/41.
     pooled = run_bench(REAL, prompt_counts=(), draws=1, pool=True)
     assert pooled["fpr_at_alpha_05"] <= 2 / 41

@@ -36,7 +36,7 @@ def register(subparsers) -> None:
         "--pool-scale",
         action="store_true",
         help="moderate each panel's spread by the other references' panels (empirical Bayes: "
-        "more df; liberal when the tested panel alone is wider, so opt-in; docs/detector.md)",
+        "more df; liberal when the tested panel alone is wider, so opt-in; docs/detector-experiments.md, Round 6)",
     )
     p.add_argument(
         "--attribution-features",

@@ -11,7 +11,7 @@ that differ more than sampling noise explains get a weak prior (little borrowing
 agree get a strong one. The location stays per reference (each panel's own mean).
 
 A plain pooled variance (every panel assumed to share one spread) was the first version of
-this; on the development corpus it was too liberal (3/41 false alarms, docs/detector.md).
+this; on the development corpus it was too liberal (3/41 false alarms, docs/detector-experiments.md, Round 6).
 """
 
 from __future__ import annotations

@@ -50,5 +50,5 @@ FEATURES = {
 
 # Features in the model-level statistic on every family, with equal a-priori weights.
 # Style is reported but not scored by default (see docs/detector.md: not validated on a split);
-# layout habits are scored since detector v4 (docs/detector.md, "Round 5").
+# layout habits are scored since detector v4 (docs/detector-experiments.md, "Round 5").
 PRIMARY = ("char4", "word2", "identity", "refusal", "canary", "layout")

@@ -19,8 +19,8 @@ from harness.errors import InputError
 _P = np.uint64(1000003)
 _DOC_BITS = np.uint64(16)  # up to 65,536 documents per prompt
 # Text without spaces (Chinese) makes whole clauses single words, so its word bigrams catch
-# exact clause copies; one word per character was measured and not kept (docs/detector.md,
-# round 7). Character 4-grams need no word boundaries.
+# exact clause copies; one word per character was measured and not kept (docs/detector-experiments.md,
+# Round 7). Character 4-grams need no word boundaries.
 _WORD = re.compile(r"\w+|[^\w\s]")
 
 
