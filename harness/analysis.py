@@ -46,6 +46,23 @@ def panel(reference: str, suspects: list[str], controls: list[str]) -> dict[str,
     }
 
 
+def _coverage_note(answers: Answers, reference: str, models: list[str]) -> str | None:
+    """Say which models' gaps cut a verdict's probes, relative to what the reference answered."""
+    asked = set(answers.texts.get(reference, {}))
+    common = set(answers.common_prompts([reference, *models]))
+    if len(common) == len(asked):
+        return None
+    short = [
+        f"{m} ({len(asked & set(answers.texts.get(m, {})))})"
+        for m in models
+        if not asked <= set(answers.texts.get(m, {}))
+    ]
+    return (
+        f"judged on the {len(common)} of the reference's {len(asked)} probes that the suspect "
+        f"and every control answered; answered fewer: {', '.join(short)}"
+    )
+
+
 def analyse(run_dir: RunDir, *, alpha: float = 0.05) -> Analysis:
     manifest = run_dir.read_manifest()
     if not run_dir.store_path.exists():
@@ -62,16 +79,19 @@ def analyse(run_dir: RunDir, *, alpha: float = 0.05) -> Analysis:
         raise InputError(
             f"{run_dir.path}: the store holds no answers of the reference {reference!r}"
         )
-    # Compare like with like: only probes every model answered.
-    answers = stored.on_common_prompts(present)
+    answers = stored.restrict(present)
     controls_of = panel(
         reference, [s for s in suspects if s in present], [c for c in controls if c in present]
     )
-    verdicts = [
-        v
-        for s, panel_s in controls_of.items()
-        for v in detect(answers, reference, [s], panel_s, alpha=alpha)
-    ]
+    # Each verdict compares like with like on the probes its own models all answered (the
+    # detector restricts to them), so one model's gaps never shrink another suspect's evidence.
+    verdicts = []
+    for s, panel_s in controls_of.items():
+        for v in detect(answers, reference, [s], panel_s, alpha=alpha):
+            note = _coverage_note(answers, reference, [s, *panel_s])
+            if note:
+                v.notes.append(note)
+            verdicts.append(v)
     missing = [c for c in candidates if c not in present]
     candidates = [c for c in candidates if c in present]
     attributions = []

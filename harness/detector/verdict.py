@@ -39,6 +39,8 @@ OUTCOMES = ("distilled", "related", "not distilled", "inconclusive")
 # "related" needs this many probes where the reference is self-consistent, and the suspect must
 # close this share of the gap between the controls and the reference's self-agreement. Both are
 # fixed a priori (not tuned on any labels): a student rarely gets most of the way to the teacher.
+# Share of empty suspect answers from which a verdict says so (they score as no overlap).
+EMPTY_SHARE_NOTED = 0.2
 RELATED_MIN_PROBES = 10
 RELATED_CLOSED_SHARE = 0.8
 
@@ -490,7 +492,24 @@ def detect(
         from harness.detector.sequential import sequential_verdict
 
         return [
-            sequential_verdict(
+            _mind_empty_answers(
+                sequential_verdict(
+                    table,
+                    reference,
+                    s,
+                    controls,
+                    alpha=alpha,
+                    origin_families=origin_families,
+                    foils=foils,
+                ),
+                answers,
+                table.prompts,
+            )
+            for s in suspects
+        ]
+    return [
+        _mind_empty_answers(
+            verdict_from_table(
                 table,
                 reference,
                 s,
@@ -498,12 +517,28 @@ def detect(
                 alpha=alpha,
                 origin_families=origin_families,
                 foils=foils,
-            )
-            for s in suspects
-        ]
-    return [
-        verdict_from_table(
-            table, reference, s, controls, alpha=alpha, origin_families=origin_families, foils=foils
+            ),
+            answers,
+            table.prompts,
         )
         for s in suspects
     ]
+
+
+def _mind_empty_answers(v: Verdict, answers: Answers, prompts: list[str]) -> Verdict:
+    """An empty answer shares nothing with anyone, so a suspect that only returns empty text
+    would be "cleared" at p = 1; that is no evidence either way, hence `inconclusive`."""
+    texts = answers.texts[v.suspect]
+    empty = sum(1 for p in prompts if not any(t.strip() for t in texts.get(p, [])))
+    if prompts and empty == len(prompts):
+        v.outcome, v.p_value, v.statistic = "inconclusive", math.nan, math.nan
+        v.notes.append(
+            f"every answer of {v.suspect} is empty ({empty} probes): there is nothing to "
+            "compare, so it can be neither flagged nor cleared"
+        )
+    elif empty >= EMPTY_SHARE_NOTED * len(prompts) and empty:
+        v.notes.append(
+            f"{empty} of {len(prompts)} answers of {v.suspect} are empty; they count as "
+            "sharing nothing with the reference"
+        )
+    return v
