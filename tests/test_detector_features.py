@@ -1,5 +1,9 @@
 """Feature families on hand-made answers."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -22,6 +26,29 @@ def test_lexical_refuses_more_documents_than_its_keys_can_tell_apart():
     assert lexical.char_sims(["ab cd"] * (1 << 16), [0]).shape == (1 << 16, 1)
     with pytest.raises(InputError, match="compares at most 65536 at once"):
         lexical.char_sims(["ab cd"] * ((1 << 16) + 1), [0])
+
+
+def test_word_similarities_are_the_same_bits_in_every_process():
+    # Reports and check.json must not change between identical runs: word codes may not depend
+    # on Python's per-process string-hash salt (it reorders keys and moves float sums).
+    code = (
+        "import random; from harness.detector.features import lexical\n"
+        "r = random.Random(0); v = [f'w{i}' for i in range(3000)]\n"
+        "w = lambda: v[min(int(r.paretovariate(1.0)) - 1, 2999)]  # repeated words: tf varies\n"
+        "docs = [' '.join(w() for _ in range(400)) for _ in range(12)]\n"
+        "print(lexical.word_sims(docs, [0, 1]).tobytes().hex())"
+    )
+    out = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(out) == 1
 
 
 def test_lexical_orders_by_overlap():

@@ -10,6 +10,7 @@ per prompt, sparse dot products with `np.bincount`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import numpy as np
@@ -29,10 +30,30 @@ def _char_codes(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
 
 
+# Word -> 48-bit code. Not Python's hash(): it is salted per process, and a different sort order
+# of the n-gram keys changes float sums in the last digits, so reports would differ run to run.
+_CODES: dict[str, int] = {}
+_CODES_MAX = 1 << 20  # memo entries before it starts over (bounded memory in long processes)
+
+
+def _code(token: str) -> int:
+    if len(_CODES) >= _CODES_MAX:
+        _CODES.clear()
+    code = _CODES[token] = int.from_bytes(
+        hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=6).digest()
+    )
+    return code
+
+
 def _word_codes(text: str) -> np.ndarray:
-    # Python's str hash is salted per process but stable within one, which is all we need.
     toks = _WORD.findall(text.lower())
-    return np.fromiter((hash(t) & 0xFFFFFFFFFFFF for t in toks), dtype=np.uint64, count=len(toks))
+    get = _CODES.get
+    codes = [get(t) for t in toks]
+    return np.fromiter(
+        (c if c is not None else _code(t) for c, t in zip(codes, toks, strict=True)),
+        dtype=np.uint64,
+        count=len(toks),
+    )
 
 
 def _ngram_keys(arrs: list[np.ndarray], ns: tuple[int, ...]) -> np.ndarray:
