@@ -32,6 +32,7 @@ class Analysis:
     # One per suspect when the run names other candidate teachers (`candidates` in the config).
     candidates: list[str] = field(default_factory=list)
     attributions: list[Attribution] = field(default_factory=list)
+    alpha: float = 0.05  # the level every verdict here was decided at
 
 
 def panel(reference: str, suspects: list[str], controls: list[str]) -> dict[str, list[str]]:
@@ -115,4 +116,5 @@ def analyse(run_dir: RunDir, *, alpha: float = 0.05) -> Analysis:
         failures=failures,
         candidates=candidates,
         attributions=attributions,
+        alpha=alpha,
     )

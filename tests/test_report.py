@@ -100,9 +100,24 @@ def test_format_option_selects_and_rejects(tmp_path: Path, run_dir: Path) -> Non
     assert main(["report", str(tmp_path / "nope"), "--quiet"]) == 2
 
 
+def test_every_format_states_the_significance_level_it_decided_at(
+    tmp_path: Path, run_dir: Path, capsys
+) -> None:
+    out = tmp_path / "strict"
+    assert main(["report", str(run_dir), "--alpha", "0.001", "--out", str(out)]) == 0
+    data = json.loads((out / "report.json").read_text())
+    assert data["alpha"] == 0.001 and data["summary"][0]["alpha"] == 0.001
+    rule = "distilled when p < α = 0.001"
+    assert data["decision_rule"].startswith(rule)
+    escaped = rule.replace("<", "&lt;")  # both renderers escape markup characters
+    assert escaped in (out / "report.md").read_text()
+    assert escaped in (out / "report.html").read_text()
+    assert rule in " ".join(capsys.readouterr().out.split())
+
+
 def test_json_schema_holds_what_html_shows(run_dir: Path) -> None:
     data = json.loads((run_dir / "report.json").read_text())
-    assert data["schema_version"] == "2.3"
+    assert data["schema_version"] == "2.4"
     (row,) = data["summary"]
     assert row["suspect"] == "student" and row["outcome"] == "distilled"
     assert row["sim_reference"] > row["controls_sim"]
@@ -126,7 +141,7 @@ def test_html_escapes_every_data_string(run_dir: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "ctrl&lt;i&gt;6&lt;/i&gt;" in html and "ctrl<i>6" not in html
     assert "Prompt &lt;b&gt;0&lt;/b&gt;" in html
-    assert re.search(r"\[truncated: \d+ characters\]", html) and "<details>" in html
+    assert re.search(r"\[truncated: first 700 of \d+ characters\]", html) and "<details>" in html
     urls = set(re.findall(r"https?://[^\s\x27\"<>&]+", html))
     assert urls <= {"http://www.w3.org/2000/svg", "http://127.0.0.1:9/x.png"}, urls
 

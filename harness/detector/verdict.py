@@ -96,6 +96,8 @@ class Verdict:
     # Per scored feature, the suspect's standing among the controls in their sds (`standing`):
     # which features carry the verdict.
     features: dict[str, float] = field(default_factory=dict)
+    # The significance level this verdict was decided at (a sequential look's own level).
+    alpha: float = 0.05
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict (NaN becomes None)."""
@@ -365,6 +367,7 @@ def verdict_from_table(
         sim_reference=float(_nanmean(s)) if len(s) else math.nan,
         controls_sim=float(_nanmean(mu)) if len(mu) else math.nan,
         foils=list(foils),
+        alpha=alpha,
         features=features,
     )
 

@@ -7,6 +7,7 @@ the terminal never shows a different similarity or margin than report.html.
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -26,7 +27,7 @@ _STYLE = {"distilled": "bold red", "related": "yellow", "not distilled": "green"
 
 
 def print_analysis(analysis: Analysis, console: Console) -> None:
-    from harness.report.json_report import sim_to_reference, summary_row
+    from harness.report.json_report import decision_rule, sim_to_reference, summary_row
 
     sim_ref = sim_to_reference(analysis)
     table = Table(
@@ -57,6 +58,7 @@ def print_analysis(analysis: Analysis, console: Console) -> None:
             str(r["n_controls"]),
         )
     console.print(table)
+    console.print(f"[dim]Verdict rule: {escape(decision_rule(analysis.alpha))}[/]")
     _print_attribution(analysis, console)
     for v in analysis.verdicts:
         panel = ", ".join(analysis.controls_of.get(v.suspect, [])) or "none"

@@ -58,8 +58,8 @@ def _answer(title: str, text: str | None) -> str:
         body = f"<pre>{esc(text)}</pre>"
     else:
         body = (
-            f"<pre>{esc(text[:TRUNCATE])}… </pre><p class='muted'>[truncated: {len(text)} "
-            f"characters]</p><details><summary>show all</summary><pre>{esc(text)}</pre></details>"
+            f"<pre>{esc(text[:TRUNCATE])}… </pre><p class='muted'>[truncated: first {TRUNCATE} "
+            f"of {len(text)} characters]</p><details><summary>show all</summary><pre>{esc(text)}</pre></details>"
         )
     return f"<div class='answer'><h4>{esc(title)}</h4>{body}</div>"
 
@@ -210,6 +210,7 @@ def render_dict(data: dict[str, Any]) -> str:
         f" · generated {esc(data['generated_at'])}</p>",
         "<h2 id='verdicts'>Verdicts</h2>",
         *_summary(data),
+        f"<p class='null'>Verdict rule: {esc(data['decision_rule'])}</p>",
     ]
     if data["failures"]:
         parts.append(

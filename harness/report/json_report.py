@@ -19,7 +19,7 @@ from harness import __version__
 from harness.analysis import Analysis
 from harness.detector.attribution import RULE as ATTRIBUTION_RULE
 
-SCHEMA_VERSION = "2.3"
+SCHEMA_VERSION = "2.4"
 SIMILARITY_FEATURE = "char4"  # what `similarity_matrix` uses by default
 
 
@@ -55,6 +55,16 @@ def sim_to_reference(analysis: Analysis) -> dict[str, float]:
     return {m: float(analysis.similarity[i, r]) for i, m in enumerate(analysis.models)}
 
 
+def decision_rule(alpha: float) -> str:
+    """The one sentence that tells a reader how a p-value became a verdict."""
+    return (
+        f"distilled when p < α = {alpha:g} (related instead when the suspect is also as close "
+        "to the reference as the reference's own samples are); not distilled otherwise; "
+        "inconclusive when no calibrated p-value exists. α is set with `fingerprint report --alpha` (or `alpha` in "
+        "a check config)."
+    )
+
+
 def summary_row(analysis: Analysis, v: Any, sim_ref: dict[str, float]) -> dict[str, Any]:
     """One verdict line. Similarities come from the Verdict when it carries them, else from the
     report's similarity matrix (char 4-gram, all common probes); `similarity_source` says which."""
@@ -75,7 +85,7 @@ def summary_row(analysis: Analysis, v: Any, sim_ref: dict[str, float]) -> dict[s
         "suspect": v.suspect,
         "outcome": v.outcome,
         "p_value": _num(v.p_value),
-        "alpha": _num(getattr(v, "alpha", None)),
+        "alpha": _num(v.alpha),
         "sim_reference": _num(s_ref),
         "controls_sim": _num(c_sim),
         "similarity_source": source,
@@ -233,6 +243,8 @@ def to_dict(analysis: Analysis) -> dict[str, Any]:
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "run_id": analysis.manifest.get("run_id"),
         "reference": analysis.reference,
+        "alpha": analysis.alpha,
+        "decision_rule": decision_rule(analysis.alpha),
         "suspects": analysis.suspects,
         "controls": analysis.controls_of,
         "summary": [summary_row(analysis, v, sim_ref) for v in analysis.verdicts],

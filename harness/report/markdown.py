@@ -1,7 +1,7 @@
 """Markdown report: the same content as the HTML, as tables plus SVG plots linked as files.
 
 Fit for a pull request or a paper appendix. Cells are escaped (pipes, newlines, HTML-looking
-text), answers are truncated with their full length stated; the JSON report keeps full texts.
+text), answers are truncated, saying how much of how much is shown; the JSON report keeps full texts.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def cell(value: Any, limit: int | None = None) -> str:
     text = "—" if value is None else str(value)
     suffix = ""
     if limit is not None and len(text) > limit:
-        suffix = f" … [truncated: {len(text)} characters]"
+        suffix = f" … [truncated: first {limit} of {len(text)} characters]"
         text = text[:limit]
     text = (
         text.replace("&", "&amp;")
@@ -84,7 +84,7 @@ def render_dict(data: dict[str, Any], plot_links: dict[str, str] | None = None) 
                 f"{r['n_controls']}: " + cell(", ".join(r["controls"])),
             )
         )
-    lines.append("")
+    lines += ["", f"Verdict rule: {cell(data['decision_rule'])}", ""]
     for r in data["summary"]:
         lines.append(f"- **{cell(r['suspect'])}**: {cell(r['null'])}")
         if r.get("features"):
