@@ -129,6 +129,7 @@ _ID_RULE = "must be lowercase letters, digits, '.', '_' or '-' (no '@'), startin
 _LANG_RE = re.compile(r"^([a-z]{2,3})(-[A-Za-z0-9]{2,8})*$")
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 _MAX_DEPTH = 32
+_COMMENT_RE = re.compile(r"[ \t]+#")
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,27 @@ class _Checker:
             return None
         if not value.strip():
             self.add(node, f"{what} must not be empty")
+            return None
+        return value
+
+    def message_text(self, node: Node, what: str) -> str | None:
+        """A message's text; an unquoted one must not be cut short by a YAML comment.
+
+        In plain YAML `like #1A2B3C` ends the value at `like`: the rest becomes a comment and
+        the probe would silently ask a different question.
+        """
+        value = self.string(node, what)
+        mark = node.end_mark
+        if value is None or getattr(node, "style", None) or mark.buffer is None:
+            return value
+        rest = mark.buffer[mark.pointer :].split("\n", 1)[0]
+        if _COMMENT_RE.match(rest):
+            self.add(
+                node,
+                f"{what}: a ' #' in unquoted text starts a YAML comment, so the text ends at "
+                f"{value[-20:]!r}; quote the text if the '#' belongs to it, or put the comment "
+                "on a line of its own",
+            )
             return None
         return value
 
@@ -534,11 +556,11 @@ def _messages(check: _Checker, keys: dict[str, Node], item: Node) -> tuple[Messa
             return None
         out: list[Message] = []
         if "system" in keys:
-            system = check.string(keys["system"], "system")
+            system = check.message_text(keys["system"], "system")
             if system is None:
                 return None
             out.append(Message("system", system))
-        user = check.string(keys["user"], "user")
+        user = check.message_text(keys["user"], "user")
         if user is None:
             return None
         out.append(Message("user", user))
@@ -560,7 +582,7 @@ def _messages(check: _Checker, keys: dict[str, Node], item: Node) -> tuple[Messa
             ok = False
             continue
         role = check.string(m["role"], "role")
-        content = check.string(m["content"], "message content")
+        content = check.message_text(m["content"], "message content")
         if role is not None and role not in ROLES:
             check.add(m["role"], f"unknown role '{role}' (known: {', '.join(ROLES)})")
             ok = False

@@ -98,7 +98,8 @@ def test_one_suite_per_family_with_size_floors(suites) -> None:
     by_family = {s.family: s for s in suites}
     assert sorted(by_family) == sorted(FAMILIES)
     for family, suite in by_family.items():
-        assert suite.version == "1.0.0"
+        # random 1.0.1: the hex-colour prompt is quoted, its '#1A2B3C' had been a YAML comment
+        assert suite.version == ("1.0.1" if family == "random" else "1.0.0")
         floor = 20 if family == "random" else 40
         assert len(suite.probes) >= floor, family
 
@@ -258,6 +259,19 @@ BROKEN = {
         11,
         "unknown role 'robot'",
     ),
+    "comment_cuts_text": (
+        MINIMAL.replace("user: Who made you?", "user: Who made you, like #1?"),
+        11,
+        "starts a YAML comment, so the text ends at 'Who made you, like'",
+    ),
+    "comment_cuts_message": (
+        MINIMAL.replace(
+            "    user: Who made you?\n",
+            "    messages:\n      - role: user\n        content: Hi #1\n",
+        ),
+        13,
+        "message content: a ' #' in unquoted text",
+    ),
     "bad_language": (MINIMAL.replace("language: en", "language: english"), 10, "unknown language"),
     "bad_selection": (MINIMAL.replace("[core]", "[cor]"), 12, "unknown value 'cor'"),
     "bad_family": (
@@ -277,6 +291,14 @@ def test_broken_suite_reports_file_line(
     assert cli.main(["probes", "validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert f"{path}:{line}: " in err and message in err, err
+
+
+def test_a_hash_that_belongs_to_the_text_is_kept(tmp_path: Path) -> None:
+    quoted = MINIMAL.replace("user: Who made you?", 'user: "Who made you, like #1?"')
+    glued = MINIMAL.replace("user: Who made you?", "user: Who wrote C# and F#?")
+    for text, want in ((quoted, "Who made you, like #1?"), (glued, "Who wrote C# and F#?")):
+        probe = next(p for p in load_suite(write(tmp_path, text)).probes if p.language == "en")
+        assert probe.messages[-1].content == want
 
 
 def test_all_errors_reported_at_once(tmp_path: Path) -> None:
