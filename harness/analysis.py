@@ -92,6 +92,11 @@ def analyse(run_dir: RunDir, *, alpha: float = 0.05) -> Analysis:
             note = _coverage_note(answers, reference, [s, *panel_s])
             if note:
                 v.notes.append(note)
+            if not controls:
+                v.notes.append(
+                    "no control panel was configured, so the controls are the other suspects: "
+                    "the p-value assumes none of them learnt from the reference either"
+                )
             verdicts.append(v)
     missing = [c for c in candidates if c not in present]
     candidates = [c for c in candidates if c in present]

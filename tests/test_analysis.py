@@ -89,3 +89,14 @@ def test_a_suspect_with_many_empty_answers_is_judged_with_a_note() -> None:
     assert any(f"15 of {N_PROMPTS} answers of mute are empty" in n for n in v.notes)
     (v,) = detect(_answers({0}), "ref", ["mute"], CONTROLS)
     assert not any("empty" in n for n in v.notes)
+
+
+def test_a_run_without_controls_says_its_panel_is_the_other_suspects(tmp_path: Path) -> None:
+    corpus = _write_corpus(tmp_path / "gaps.jsonl")
+    argv = ["import", str(corpus), "--reference", "ref", "--suspects", ",".join(CONTROLS)]
+    assert main([*argv, "--results", str(tmp_path), "--run-id", "nc", "--no-progress"]) == 0
+    verdicts = analyse(RunDir(tmp_path / "nc")).verdicts
+    assert len(verdicts) == len(CONTROLS)
+    for v in verdicts:
+        assert v.n_controls == len(CONTROLS) - 1
+        assert any("the controls are the other suspects" in n for n in v.notes)

@@ -22,9 +22,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("corpus", help="a .jsonl or .jsonl.gz file")
     p.add_argument("--models", help="comma-separated models to import (default: all)")
-    p.add_argument("--reference", help="the reference model (default: the first model)")
+    p.add_argument(
+        "--reference", help="the reference model (default: the first model in the corpus)"
+    )
     p.add_argument("--suspects", help="comma-separated suspects (default: every other model)")
-    p.add_argument("--controls", help="comma-separated control panel (default: none)")
+    p.add_argument(
+        "--controls",
+        help="comma-separated control panel, models known to be independent of the reference "
+        "(default: none, and each suspect is judged against the other suspects)",
+    )
     p.add_argument(
         "--candidates",
         help="comma-separated other candidate teachers: each suspect is also attributed "
