@@ -57,6 +57,21 @@ def _group(answers: Answers, model: str) -> dict[str, list[str]]:
     return grouped
 
 
+MIN_SAMPLES = 2
+
+
+def mineable(
+    answers: Answers, reference: str, families: Iterable[str], min_samples: int = MIN_SAMPLES
+) -> tuple[int, int]:
+    """(probes of `families` the reference answered, how many of them have enough samples):
+    what a user needs to know when mining finds nothing."""
+    wanted = set(families)
+    ref = _group(answers, reference)
+    probes = [p for p in ref if not wanted or answers.family(p) in wanted]
+    enough = [p for p in probes if sum(1 for s in ref[p] if s.strip()) >= min_samples]
+    return len(probes), len(enough)
+
+
 def mine(
     answers: Answers,
     reference: str,
@@ -67,8 +82,13 @@ def mine(
     max_control_rate: float = 0.2,
     max_n: int = 4,
     per_probe: int = 3,
+    min_samples: int = MIN_SAMPLES,
 ) -> list[Canary]:
-    """Candidates per probe, best first: consistent for the reference, rare among controls."""
+    """Candidates per probe, best first: consistent for the reference, rare among controls.
+
+    A probe needs `min_samples` non-empty reference samples (variants pooled): from one
+    sample every string has rate 1.0, which says nothing about how reliably it is said.
+    """
     controls = [c for c in controls if c != reference]
     wanted = set(families)
     ref = _group(answers, reference)
@@ -79,7 +99,7 @@ def mine(
             continue
         texts = [s for s in samples if s.strip()]
         panel = [ctrl[c][pid] for c in controls if ctrl[c].get(pid)]
-        if not texts or not panel:
+        if len(texts) < max(min_samples, 1) or not panel:
             continue
         per_sample = [_grams(t, max_n) for t in texts]
         counts: dict[str, int] = {}

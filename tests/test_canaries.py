@@ -95,3 +95,38 @@ def test_canaries_mine_rejects_unknown_control(tmp_path, capsys):
     main(["import", str(corpus), "--results", str(results), "--run-id", "r", "--no-progress"])
     assert main(["canaries", "mine", str(results / "r"), "--controls", "nobody"]) == 2
     assert "nobody" in capsys.readouterr().err
+
+
+def _imported(tmp_path, *roles: str):
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in corpus_records()))
+    argv = ["import", str(corpus), "--results", str(tmp_path / "results"), "--run-id", "r"]
+    assert main([*argv, "--reference", "teacher", *roles, "--no-progress"]) == 0
+    return str(tmp_path / "results" / "r")
+
+
+def test_canaries_are_mined_against_the_runs_controls_not_its_suspects(tmp_path, capsys):
+    run = _imported(tmp_path, "--suspects", "student", "--controls", "c1,c2,c3")
+    out = tmp_path / "canaries.yaml"
+    assert main(["canaries", "mine", run, "--out", str(out)]) == 0
+    assert "against 3 controls (c1, c2, c3)" in " ".join(capsys.readouterr().out.split())
+    # Had the student been a control, the teacher's own phrase would look common.
+    assert any(
+        "glittering fog" in s
+        for s in yaml.safe_load(out.read_text())["canary:flembrostic"]["teacher"]
+    )
+
+
+def test_canaries_need_several_reference_samples_and_say_why_none_were_found(tmp_path, capsys):
+    run = _imported(tmp_path, "--suspects", "student", "--controls", "c1,c2,c3")
+    capsys.readouterr()
+    assert main(["canaries", "mine", run, "--min-samples", "4"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "no canary found: teacher answered 1 probe(s) of canary, random, identity" in said
+    assert "0 with >= 4 samples" in said
+
+
+def test_canaries_refuse_families_the_run_does_not_hold(tmp_path, capsys):
+    run = _imported(tmp_path, "--suspects", "student", "--controls", "c1,c2,c3")
+    assert main(["canaries", "mine", run, "--families", "nosuch"]) == 2
+    assert "no probe of nosuch in this run (its families: canary)" in capsys.readouterr().err

@@ -20,8 +20,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     m.add_argument("run_dir")
     m.add_argument("--reference", help="default: the run's reference")
-    m.add_argument("--controls", help="comma-separated (default: every other model in the run)")
+    m.add_argument(
+        "--controls",
+        help="comma-separated (default: the run's control panel; without one, every model that "
+        "is neither the reference nor a suspect)",
+    )
     m.add_argument("--families", default="canary,random,identity", help="probe families to mine")
+    m.add_argument(
+        "--min-samples",
+        type=int,
+        default=2,
+        help="reference samples a probe needs (variants pooled; default 2): one sample makes "
+        "every string look reliable",
+    )
     m.add_argument("--min-reference-rate", type=float, default=0.8)
     m.add_argument("--max-control-rate", type=float, default=0.2)
     m.add_argument("--out", help="write the canaries as YAML (probe id -> strings) to this file")
@@ -32,7 +43,7 @@ def main(args: argparse.Namespace) -> int:
     import yaml
     from rich.table import Table
 
-    from harness.canaries import mine
+    from harness.canaries import mine, mineable
     from harness.errors import InputError
     from harness.manifest import RunDir
     from harness.store import Store, to_answers
@@ -41,14 +52,27 @@ def main(args: argparse.Namespace) -> int:
     manifest = run_dir.read_manifest()
     with Store(run_dir.store_path) as store:
         answers = to_answers(store)
-    reference = args.reference or manifest["config"]["reference"]
+    cfg = manifest["config"]
+    reference = args.reference or cfg["reference"]
     if reference not in answers.texts:
         raise InputError(f"{run_dir.path}: no answers of reference {reference!r} in the store")
-    controls = (
-        comma_list(args.controls)
-        if args.controls
-        else [m for m in answers.models if m != reference]
-    )
+    if args.min_samples < 1:
+        raise InputError("--min-samples: expected a whole number >= 1")
+    families = comma_list(args.families)
+    present = sorted(set(answers.families.values()))
+    unknown = [f for f in families if f not in present]
+    if unknown and len(unknown) == len(families):
+        raise InputError(
+            f"--families: no probe of {', '.join(unknown)} in this run "
+            f"(its families: {', '.join(present) or 'none'})"
+        )
+    # Default panel: the run's controls; suspects would hide the very strings a student shares.
+    suspects = set(cfg.get("suspects") or ())
+    controls = comma_list(args.controls) or [
+        c for c in (cfg.get("controls") or []) if c != reference
+    ]
+    if not controls:
+        controls = [m for m in answers.models if m != reference and m not in suspects]
     missing = [c for c in controls if c not in answers.texts]
     if missing:
         raise InputError(f"{run_dir.path}: no answers of control {missing[0]!r} in the store")
@@ -58,12 +82,15 @@ def main(args: argparse.Namespace) -> int:
         answers,
         reference,
         controls,
-        families=comma_list(args.families),
+        families=families,
         min_reference_rate=args.min_reference_rate,
         max_control_rate=args.max_control_rate,
+        min_samples=args.min_samples,
     )
     console = output_console()
-    table = Table(title=f"Canaries of {reference} against {len(controls)} controls")
+    table = Table(
+        title=f"Canaries of {reference} against {len(controls)} controls ({', '.join(controls)})"
+    )
     for col in ("probe", "canary", "reference rate", "control rate", "samples"):
         table.add_column(col)
     for c in found:
@@ -75,6 +102,14 @@ def main(args: argparse.Namespace) -> int:
             str(c.reference_samples),
         )
     console.print(table)
+    if not found:
+        n, enough = mineable(answers, reference, families, args.min_samples)
+        console.print(
+            f"no canary found: {reference} answered {n} probe(s) of {', '.join(families)}, "
+            f"{enough} with >= {args.min_samples} samples (its families here: "
+            f"{', '.join(present)}). Sample the reference several times (or with variants), or "
+            "relax --min-reference-rate / --max-control-rate."
+        )
     if args.out:
         data: dict[str, dict[str, list[str]]] = {}
         for c in found:
