@@ -438,3 +438,17 @@ def test_mutated_suite_only_raises_input_error(line_no: int, value: str) -> None
         parse_suite("\n".join(lines) + "\n", "mutated.yaml")
     except InputError as exc:
         assert "mutated.yaml:" in str(exc)
+
+
+def test_list_counts_the_generations_a_default_core_run_asks(
+    suites, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A run's default is variants off: the headline must be that run's cost, not the
+    # variant-expanded one (which the line gives second).
+    plain = sum(p.sampling.samples for p in select(suites, "core", variants=False))
+    expanded = sum(p.sampling.samples for p in select(suites, "core"))
+    assert plain < expanded
+    assert cli.main(["probes", "list", "--dir", str(SHIPPED)]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert f"{plain} generations per endpoint (" in said
+    assert f"{expanded} generations with `variants: true`" in said

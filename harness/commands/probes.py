@@ -101,12 +101,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     console.print(table)
     core = select(suites, "core", variants=False)
     expanded = select(suites, "core")
-    calls = sum(p.sampling.samples for p in expanded)
+    calls = sum(p.sampling.samples for p in core)
+    calls_variants = sum(p.sampling.samples for p in expanded)
     if any(r["origin_control"] for r in rows):
         console.print("* origin control: shows who deployed a model, not who taught it")
     console.print(
         f"{sum(r['count'] for r in rows)} base probes; core: {len(core)} base probes, "
-        f"{len(expanded)} with variants, {calls} generations per endpoint"
+        f"{calls} generations per endpoint ({len(expanded)} probes and {calls_variants} "
+        "generations with `variants: true`)"
     )
     return 0
 

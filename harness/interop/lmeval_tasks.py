@@ -57,7 +57,8 @@ def resolve(
     """
     picked_sel = [n for n in names if n in SELECTIONS]
     if len(set(picked_sel)) > 1 or (picked_sel and selection and selection != picked_sel[0]):
-        raise InputError(f"conflicting selections: {', '.join({*picked_sel, selection or ''})}")
+        both = dict.fromkeys([*picked_sel, *([selection] if selection else [])])
+        raise InputError(f"conflicting selections: {', '.join(both)} (name one)")
     chosen = picked_sel[0] if picked_sel else (selection or "core")
     if chosen not in SELECTIONS:
         raise InputError(f"unknown selection {chosen!r} (known: {', '.join(SELECTIONS)})")
