@@ -238,6 +238,8 @@ def run_check(cfg: CheckConfig, *, show_progress: bool = False, console: Any = N
         "reference": cfg.run.reference,
         "watchlist": list(cfg.run.suspects),
         "controls": list(cfg.run.controls),
+        # Listed under `endpoints` but in no role, so never asked (see RunConfig.in_use).
+        "endpoints_unused": list(cfg.run.unused),
         "alpha": cfg.alpha,
         "flag": asdict(cfg.flag),
         "budget": {"limits": asdict(cfg.limits)},

@@ -80,10 +80,32 @@ class RunConfig:
     # independent of every candidate, not only of the reference.
     candidates: tuple[str, ...] = ()
 
+    @property
+    def in_use(self) -> tuple[str, ...]:
+        """The endpoints a run asks: those with a role, in role order, each once.
+
+        An endpoint listed under `endpoints` but given no role is kept in the config (a spare,
+        or a suspect taken off the watchlist) and never asked: asking it would spend requests
+        and budget on answers no verdict reads.
+        """
+        roles = (self.reference, *self.suspects, *self.controls, *self.candidates)
+        return tuple(n for n in dict.fromkeys(roles) if n in self.endpoints)
+
+    @property
+    def unused(self) -> tuple[str, ...]:
+        """Endpoints in the config that no role names, in config order (not an error)."""
+        used = set(self.in_use)
+        return tuple(n for n in self.endpoints if n not in used)
+
     def fingerprint(self, suite_hashes: dict[str, str]) -> str:
-        """Stable hash of everything that decides which answers a run needs."""
+        """Stable hash of everything that decides which answers a run needs.
+
+        Only endpoints in use count, so adding or removing a spare endpoint keeps the run id
+        (and a config whose endpoints all have roles hashes as it always did).
+        """
+        used = set(self.in_use)
         data = {
-            "endpoints": {n: e.identity for n, e in sorted(self.endpoints.items())},
+            "endpoints": {n: e.identity for n, e in sorted(self.endpoints.items()) if n in used},
             "roles": [self.reference, list(self.suspects), list(self.controls)]
             + ([list(self.candidates)] if self.candidates else []),
             "probes": asdict(self.probes),

@@ -212,6 +212,68 @@ def test_local_budget_cap_stops_at_two_requests(tmp_path, local_three) -> None:
     assert len(cases) == 1 and cases[0].find("error") is not None
 
 
+# ---------------------------------------------------------------- small replayed corpus
+
+
+def _replay_check(
+    tmp: Path, answered: dict[str, int], prompts: int = 6, **extra
+) -> tuple[Path, Path]:
+    """A check over a replay corpus written to `tmp`: `answered` maps each model to how many of
+    the `prompts` it answers (fewer = the corpus lacks the rest, so those requests fail). The
+    first model is the reference, the second the watchlist, the next five the controls; any
+    further models are endpoints with no role. Returns (config, output directory)."""
+    corpus = tmp / "corpus.jsonl"
+    corpus.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "model": m,
+                    "prompt_id": f"p{i}",
+                    "prompt": f"Question {i}: name a colour.",
+                    "response": f"{m} says colour {i * (j + 1)}.",
+                }
+            )
+            + "\n"
+            for j, (m, n) in enumerate(answered.items())
+            for i in range(n)
+        ),
+        encoding="utf-8",
+    )
+    models = list(answered)
+    raw = {
+        "name": "small",
+        "reference": models[0],
+        "watchlist": [models[1]],
+        "controls": models[2:7],
+        "endpoints": {
+            m: {"kind": "replay", "base_url": "corpus.jsonl", "model": m} for m in models
+        },
+        "probes": {"corpus": "corpus.jsonl", "limit": prompts},
+        "store": "store.sqlite",
+        "output": "out",
+        "reports": [],
+        **extra,
+    }
+    cfg = tmp / "check.yaml"
+    cfg.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return cfg, tmp / "out"
+
+
+PANEL = ["ref", "sus", "c1", "c2", "c3", "c4", "c5"]
+
+
+def test_an_endpoint_in_no_role_is_not_asked(tmp_path) -> None:
+    """Docs: appending a suspect costs only that suspect's requests; a spare endpoint costs 0."""
+    cfg, out = _replay_check(tmp_path, {**dict.fromkeys(PANEL, 6), "spare": 6})
+    res = fingerprint("check", str(cfg))
+    assert res.returncode == 0, res.stderr
+    data = json.loads((out / "check.json").read_text())
+    assert "spare" not in data["requests_by_endpoint"]
+    assert data["requests"] == 6 * len(PANEL) == store_rows(tmp_path / "store.sqlite")
+    assert data["endpoints_unused"] == ["spare"]
+    assert "note: not asking spare" in res.stderr
+
+
 # ---------------------------------------------------------------- bad input
 
 
