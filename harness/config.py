@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,24 @@ from harness.errors import InputError
 
 KINDS = ("openai-chat", "openai-completions", "anthropic", "replay")
 _SECRET_KEYS = {"api_key", "apikey", "key", "token", "authorization", "x-api-key"}
+# What a POSIX shell accepts as a variable name. A key (sk-..., with dashes) never matches.
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Keys that would still pass as names: vendor formats written with underscores (sk_live_...,
+# ghp_..., hf_..., AKIA...), or 24+ letters and digits in one run, mixing cases and digits,
+# which no one names a variable (names split words with _).
+_KEY_LIKE = re.compile(
+    r"[spr]k_(live|test)_|gh[pousr]_[A-Za-z0-9]{20}|github_pat_|hf_[A-Za-z0-9]{20}"
+    r"|AKIA[0-9A-Z]{16}$"
+    r"|(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{24,}$"
+)
+
+
+def _plausible_env_name(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and _ENV_NAME.fullmatch(value) is not None
+        and _KEY_LIKE.match(value) is None
+    )
 
 
 @dataclass(frozen=True)
@@ -175,8 +194,13 @@ def endpoint_from_dict(
     else:
         base_url = check_url(base_url, f"{where}.base_url")
     api_key_env = raw.get("api_key_env")
-    if api_key_env is not None and (not isinstance(api_key_env, str) or not api_key_env):
-        raise InputError(f"{where}.api_key_env: expected the name of an environment variable")
+    if api_key_env is not None and not _plausible_env_name(api_key_env):
+        # Never quote the value: what is not a variable name is most likely the key itself,
+        # pasted in, and this line goes to the terminal and to CI logs.
+        raise InputError(
+            f"{where}.api_key_env: must name an environment variable, not hold a key "
+            "(a name is letters, digits and _; put the key in that variable)"
+        )
     spec = EndpointSpec(
         name=name,
         kind=kind,
