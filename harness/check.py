@@ -221,6 +221,30 @@ def _suspect_rows(cfg: CheckConfig, analysis: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def _failure_line(cfg: CheckConfig, stats: Any) -> str:
+    """The one `error:` line for failed requests: which endpoints, how many, and whether asking
+    again can help. A replay endpoint fails because its corpus lacks the answer, so retrying it
+    changes nothing; only the other endpoints are worth a second run."""
+    failed = {n: s for n, s in stats.endpoints.items() if s.failed}
+    parts = [
+        f"{n}: {s.failed}" + (f" (stopped asking: {s.aborted})" if s.aborted else "")
+        for n, s in failed.items()
+    ]
+    replay = [n for n in failed if cfg.run.endpoints[n].kind == "replay"]
+    retry = [n for n in failed if n not in replay]
+    hints = []
+    if retry:
+        hints.append(f"run again to retry {', '.join(retry)}")
+    if replay:
+        hints.append(
+            f"the replay corpus of {', '.join(replay)} lacks those answers (retrying cannot help)"
+        )
+    return (
+        f"{stats.failed} request(s) failed ({'; '.join(parts)}); the verdicts use only the "
+        "answers that arrived; " + "; ".join(hints)
+    )
+
+
 def run_check(cfg: CheckConfig, *, show_progress: bool = False, console: Any = None) -> CheckResult:
     """Query what the store lacks, judge every suspect, write check.json, junit.xml, reports."""
     from harness.analysis import analyse
@@ -259,13 +283,7 @@ def run_check(cfg: CheckConfig, *, show_progress: bool = False, console: Any = N
         data["run_dir"] = str(result.run_dir.path)
         analysis = analyse(result.run_dir, alpha=cfg.alpha)
         if stats.failed:
-            aborted = [f"{n}: {s.aborted}" for n, s in stats.endpoints.items() if s.aborted]
-            exit_code, message = (
-                EXIT_ERROR,
-                f"{stats.failed} request(s) failed"
-                + (f" ({'; '.join(aborted)})" if aborted else "")
-                + "; verdicts below use the answers that arrived; run again to retry",
-            )
+            exit_code, message = EXIT_ERROR, _failure_line(cfg, stats)
     except BudgetExceeded as exc:
         exit_code, message = EXIT_ERROR, str(exc)
     except InputError:
@@ -277,6 +295,7 @@ def run_check(cfg: CheckConfig, *, show_progress: bool = False, console: Any = N
     )
     if stats is not None:
         data["requests_by_endpoint"] = {n: s.requests for n, s in stats.endpoints.items()}
+        data["failed_by_endpoint"] = {n: s.failed for n, s in stats.endpoints.items() if s.failed}
         data["answers_reused"] = sum(
             s.stored_before + s.from_cache for s in stats.endpoints.values()
         )

@@ -274,6 +274,61 @@ def test_an_endpoint_in_no_role_is_not_asked(tmp_path) -> None:
     assert "note: not asking spare" in res.stderr
 
 
+def _error_lines(res: subprocess.CompletedProcess) -> list[str]:
+    return [line for line in res.stderr.splitlines() if line.startswith("error:")]
+
+
+def test_failed_requests_name_the_endpoint_and_land_in_check_json(tmp_path) -> None:
+    """The contract: one `error:` line says which endpoint failed. A replay corpus missing
+    answers is not something a second run fixes, so the line must not say "run again"."""
+    cfg, out = _replay_check(tmp_path, {**dict.fromkeys(PANEL, 6), "c3": 4})
+    res = fingerprint("check", str(cfg))
+    assert res.returncode == 1, res.stderr
+    (line,) = _error_lines(res)
+    assert "2 request(s) failed (c3: 2)" in line
+    assert "run again" not in line and "retrying cannot help" in line
+    assert "below" not in line  # printed after the verdicts, and check.json has no "below"
+    assert res.stderr.rstrip().splitlines()[-1] == line  # the last thing a CI log shows
+    data = json.loads((out / "check.json").read_text())
+    assert data["failed_by_endpoint"] == {"c3": 2}
+    assert data["error"] == line.removeprefix("error: ")
+    assert data["suspects"][0]["outcome"] != "error"  # verdicts from the answers that arrived
+
+
+def test_a_failing_remote_endpoint_is_named_with_a_retry_hint(tmp_path) -> None:
+    from harness.testing.loopback import json_error
+
+    def refuse_two(n: int, body: bytes):
+        return (
+            json_error(400, "not allowed")
+            if b"Question 1" in body or b"Question 4" in body
+            else None
+        )
+
+    cfg, out = _replay_check(tmp_path, dict.fromkeys(PANEL, 6))
+    raw = yaml.safe_load(cfg.read_text())
+    with CountingProxy(None, fault=refuse_two) as server:
+        raw["endpoints"]["c5"] = {
+            "kind": "openai-chat",
+            "base_url": server.url + "/v1",
+            "model": "m",
+        }
+        cfg.write_text(yaml.safe_dump(raw))
+        res = fingerprint("check", str(cfg))
+    assert res.returncode == 1, res.stderr
+    (line,) = _error_lines(res)
+    assert "(c5: 2)" in line and "run again to retry c5" in line
+    assert "replay" not in line
+    assert json.loads((out / "check.json").read_text())["failed_by_endpoint"] == {"c5": 2}
+
+
+def test_no_failures_is_an_empty_failed_by_endpoint(tmp_path) -> None:
+    cfg, out = _replay_check(tmp_path, dict.fromkeys(PANEL, 6))
+    res = fingerprint("check", str(cfg))
+    assert res.returncode == 0 and not _error_lines(res), res.stderr
+    assert json.loads((out / "check.json").read_text())["failed_by_endpoint"] == {}
+
+
 # ---------------------------------------------------------------- bad input
 
 
