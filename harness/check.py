@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from harness.budget import Budget, BudgetExceeded
-from harness.config import RunConfig, config_from_dict
+from harness.config import RUN_KEYS, RunConfig, config_from_dict
 from harness.detector.verdict import OUTCOMES
 from harness.errors import FingerprintError, InputError
 
@@ -107,6 +107,15 @@ def check_config_from_dict(raw: Any, source: str, base_dir: Path | None = None) 
     run_raw = {k: v for k, v in raw.items() if k not in CHECK_KEYS}
     if "suspects" in run_raw:
         raise InputError(f"{source}: a check config names its suspects under 'watchlist'")
+    # Checked here, not left to config_from_dict: its message would list the run keys, with
+    # `suspects` (refused above) and without watchlist, alpha, flag, store, budget, reports.
+    known = (RUN_KEYS - {"suspects"}) | CHECK_KEYS
+    unknown = set(raw) - known
+    if unknown:
+        raise InputError(
+            f"{source}: unknown key '{sorted(unknown, key=str)[0]}' "
+            f"(known: {', '.join(sorted(known))})"
+        )
     if not raw.get("watchlist"):
         raise InputError(f"{source}: missing 'watchlist' (the suspects to check)")
     if not raw.get("controls"):

@@ -281,10 +281,10 @@ def check_roles(
     return tuple(suspects)
 
 
-def config_from_dict(raw: Any, source: str, base_dir: Path | None = None) -> RunConfig:
-    if not isinstance(raw, dict):
-        raise InputError(f"{source}: expected a mapping at the top level")
-    known = {
+# The top-level keys of a run config; a check config swaps `suspects` for its own keys
+# (harness.check.CHECK_KEYS), so its unknown-key error lists its own set.
+RUN_KEYS = frozenset(
+    (
         "name",
         "reference",
         "suspects",
@@ -294,11 +294,17 @@ def config_from_dict(raw: Any, source: str, base_dir: Path | None = None) -> Run
         "probes",
         "seed",
         "logprobs",
-    }
-    unknown = set(raw) - known
+    )
+)
+
+
+def config_from_dict(raw: Any, source: str, base_dir: Path | None = None) -> RunConfig:
+    if not isinstance(raw, dict):
+        raise InputError(f"{source}: expected a mapping at the top level")
+    unknown = set(raw) - RUN_KEYS
     if unknown:
         raise InputError(
-            f"{source}: unknown key '{sorted(unknown)[0]}' (known: {', '.join(sorted(known))})"
+            f"{source}: unknown key '{sorted(unknown)[0]}' (known: {', '.join(sorted(RUN_KEYS))})"
         )
     endpoints_raw = _require(raw, "endpoints", source, dict)
     endpoints = {

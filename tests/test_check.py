@@ -340,6 +340,12 @@ def test_no_failures_is_an_empty_failed_by_endpoint(tmp_path) -> None:
         ({"flag": {"outcomes": ["guilty"]}}, "flag.outcomes"),
         ({"budget": {"max_requests": -1}}, "max_requests"),
         ({"surprise": 1}, "unknown key 'surprise'"),
+        # The unknown-key line lists what a check config accepts, not a run config's keys.
+        (
+            {"surprise": 1},
+            "known: alpha, budget, candidates, controls, endpoints, flag, logprobs, name, "
+            "output, probes, reference, reports, seed, store, watchlist)",
+        ),
         ({"watchlist": ["nobody"]}, "'nobody' is not an endpoint"),
     ],
 )
