@@ -312,6 +312,7 @@ def run_check(cfg: CheckConfig, *, show_progress: bool = False, console: Any = N
         data["budget"]["used"] = {
             "requests": budget.requests,
             "tokens": round(budget.tokens, 1),
+            "tokens_estimated": round(budget.tokens_estimated, 1),
             "cost": round(budget.cost, 6),
         }
     data["store"]["rows_after"] = _store_rows(cfg.store)

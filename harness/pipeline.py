@@ -118,7 +118,8 @@ def run(
                         show_progress=show_progress,
                         budget=budget,
                         prices={
-                            n: Prices(s.price_in, s.price_out) for n, s in config.endpoints.items()
+                            n: Prices(s.price_in, s.price_out, metered=s.kind != "replay")
+                            for n, s in config.endpoints.items()
                         },
                     )
                 finally:

@@ -329,6 +329,50 @@ def test_no_failures_is_an_empty_failed_by_endpoint(tmp_path) -> None:
     assert json.loads((out / "check.json").read_text())["failed_by_endpoint"] == {}
 
 
+def test_replay_answers_spend_no_tokens_of_the_budget(tmp_path) -> None:
+    """A replay endpoint reads a file: its requests count, its tokens are 0. Each used to be
+    charged its worst case (prompt estimate + max_tokens), so `used.tokens` reported tokens no
+    model produced and a max_tokens cap stopped a check that spent nothing."""
+    budget = {"max_requests": 1000, "max_tokens": 100}
+    cfg, out = _replay_check(tmp_path, dict.fromkeys(PANEL, 6), budget=budget)
+    res = fingerprint("check", str(cfg))
+    assert res.returncode == 0, res.stderr
+    used = json.loads((out / "check.json").read_text())["budget"]["used"]
+    assert used == {"requests": 6 * len(PANEL), "tokens": 0, "tokens_estimated": 0, "cost": 0}
+
+
+@pytest.mark.parametrize("reports_usage", [True, False], ids=["usage", "no-usage"])
+def test_remote_tokens_are_what_was_reported_or_a_named_estimate(tmp_path, reports_usage) -> None:
+    """A remote endpoint's tokens are its reported usage; an answer without usage is charged the
+    worst case (the cap must hold), and `tokens_estimated` says how much of `tokens` that is."""
+    from harness.testing.loopback import Reply, fake_answer
+
+    def strip_usage(n: int, body: bytes):
+        answer = json.loads(fake_answer("/v1/chat/completions", body))
+        del answer["usage"]
+        return Reply(200, {"content-type": "application/json"}, json.dumps(answer).encode())
+
+    cfg, out = _replay_check(tmp_path, dict.fromkeys(PANEL, 6), budget={"max_requests": 1000})
+    raw = yaml.safe_load(cfg.read_text())
+    with CountingProxy(None, fault=None if reports_usage else strip_usage) as server:
+        raw["endpoints"]["c5"] = {
+            "kind": "openai-chat",
+            "base_url": server.url + "/v1",
+            "model": "m",
+        }
+        cfg.write_text(yaml.safe_dump(raw))
+        res = fingerprint("check", str(cfg))
+    assert res.returncode == 0, res.stderr
+    data = json.loads((out / "check.json").read_text())
+    used, run_dir = data["budget"]["used"], Path(data["run_dir"])
+    c5 = json.loads((run_dir / "manifest.json").read_text())["endpoints"]["c5"]
+    if reports_usage:
+        assert used["tokens"] == c5["prompt_tokens"] + c5["completion_tokens"] > 0
+        assert used["tokens_estimated"] == 0
+    else:
+        assert used["tokens"] == used["tokens_estimated"] > 0
+
+
 # ---------------------------------------------------------------- bad input
 
 
