@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from harness.budget import Budget, BudgetExceeded
-from harness.config import RunConfig, config_from_dict
+from harness.config import RUN_KEYS, RunConfig, config_from_dict
 from harness.detector.verdict import OUTCOMES
 from harness.errors import FingerprintError, InputError
 
@@ -107,6 +107,15 @@ def check_config_from_dict(raw: Any, source: str, base_dir: Path | None = None) 
     run_raw = {k: v for k, v in raw.items() if k not in CHECK_KEYS}
     if "suspects" in run_raw:
         raise InputError(f"{source}: a check config names its suspects under 'watchlist'")
+    # Checked here, not left to config_from_dict: its message would list the run keys, with
+    # `suspects` (refused above) and without watchlist, alpha, flag, store, budget, reports.
+    known = (RUN_KEYS - {"suspects"}) | CHECK_KEYS
+    unknown = set(raw) - known
+    if unknown:
+        raise InputError(
+            f"{source}: unknown key '{sorted(unknown, key=str)[0]}' "
+            f"(known: {', '.join(sorted(known))})"
+        )
     if not raw.get("watchlist"):
         raise InputError(f"{source}: missing 'watchlist' (the suspects to check)")
     if not raw.get("controls"):
@@ -221,6 +230,30 @@ def _suspect_rows(cfg: CheckConfig, analysis: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def _failure_line(cfg: CheckConfig, stats: Any) -> str:
+    """The one `error:` line for failed requests: which endpoints, how many, and whether asking
+    again can help. A replay endpoint fails because its corpus lacks the answer, so retrying it
+    changes nothing; only the other endpoints are worth a second run."""
+    failed = {n: s for n, s in stats.endpoints.items() if s.failed}
+    parts = [
+        f"{n}: {s.failed}" + (f" (stopped asking: {s.aborted})" if s.aborted else "")
+        for n, s in failed.items()
+    ]
+    replay = [n for n in failed if cfg.run.endpoints[n].kind == "replay"]
+    retry = [n for n in failed if n not in replay]
+    hints = []
+    if retry:
+        hints.append(f"run again to retry {', '.join(retry)}")
+    if replay:
+        hints.append(
+            f"the replay corpus of {', '.join(replay)} lacks those answers (retrying cannot help)"
+        )
+    return (
+        f"{stats.failed} request(s) failed ({'; '.join(parts)}); the verdicts use only the "
+        "answers that arrived; " + "; ".join(hints)
+    )
+
+
 def run_check(cfg: CheckConfig, *, show_progress: bool = False, console: Any = None) -> CheckResult:
     """Query what the store lacks, judge every suspect, write check.json, junit.xml, reports."""
     from harness.analysis import analyse
@@ -238,6 +271,8 @@ def run_check(cfg: CheckConfig, *, show_progress: bool = False, console: Any = N
         "reference": cfg.run.reference,
         "watchlist": list(cfg.run.suspects),
         "controls": list(cfg.run.controls),
+        # Listed under `endpoints` but in no role, so never asked (see RunConfig.in_use).
+        "endpoints_unused": list(cfg.run.unused),
         "alpha": cfg.alpha,
         "flag": asdict(cfg.flag),
         "budget": {"limits": asdict(cfg.limits)},
@@ -257,13 +292,7 @@ def run_check(cfg: CheckConfig, *, show_progress: bool = False, console: Any = N
         data["run_dir"] = str(result.run_dir.path)
         analysis = analyse(result.run_dir, alpha=cfg.alpha)
         if stats.failed:
-            aborted = [f"{n}: {s.aborted}" for n, s in stats.endpoints.items() if s.aborted]
-            exit_code, message = (
-                EXIT_ERROR,
-                f"{stats.failed} request(s) failed"
-                + (f" ({'; '.join(aborted)})" if aborted else "")
-                + "; verdicts below use the answers that arrived; run again to retry",
-            )
+            exit_code, message = EXIT_ERROR, _failure_line(cfg, stats)
     except BudgetExceeded as exc:
         exit_code, message = EXIT_ERROR, str(exc)
     except InputError:
@@ -275,6 +304,7 @@ def run_check(cfg: CheckConfig, *, show_progress: bool = False, console: Any = N
     )
     if stats is not None:
         data["requests_by_endpoint"] = {n: s.requests for n, s in stats.endpoints.items()}
+        data["failed_by_endpoint"] = {n: s.failed for n, s in stats.endpoints.items() if s.failed}
         data["answers_reused"] = sum(
             s.stored_before + s.from_cache for s in stats.endpoints.values()
         )
@@ -282,6 +312,7 @@ def run_check(cfg: CheckConfig, *, show_progress: bool = False, console: Any = N
         data["budget"]["used"] = {
             "requests": budget.requests,
             "tokens": round(budget.tokens, 1),
+            "tokens_estimated": round(budget.tokens_estimated, 1),
             "cost": round(budget.cost, 6),
         }
     data["store"]["rows_after"] = _store_rows(cfg.store)

@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,24 @@ from harness.errors import InputError
 
 KINDS = ("openai-chat", "openai-completions", "anthropic", "replay")
 _SECRET_KEYS = {"api_key", "apikey", "key", "token", "authorization", "x-api-key"}
+# What a POSIX shell accepts as a variable name. A key (sk-..., with dashes) never matches.
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Keys that would still pass as names: vendor formats written with underscores (sk_live_...,
+# ghp_..., hf_..., AKIA...), or 24+ letters and digits in one run, mixing cases and digits,
+# which no one names a variable (names split words with _).
+_KEY_LIKE = re.compile(
+    r"[spr]k_(live|test)_|gh[pousr]_[A-Za-z0-9]{20}|github_pat_|hf_[A-Za-z0-9]{20}"
+    r"|AKIA[0-9A-Z]{16}$"
+    r"|(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{24,}$"
+)
+
+
+def _plausible_env_name(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and _ENV_NAME.fullmatch(value) is not None
+        and _KEY_LIKE.match(value) is None
+    )
 
 
 @dataclass(frozen=True)
@@ -80,10 +99,32 @@ class RunConfig:
     # independent of every candidate, not only of the reference.
     candidates: tuple[str, ...] = ()
 
+    @property
+    def in_use(self) -> tuple[str, ...]:
+        """The endpoints a run asks: those with a role, in role order, each once.
+
+        An endpoint listed under `endpoints` but given no role is kept in the config (a spare,
+        or a suspect taken off the watchlist) and never asked: asking it would spend requests
+        and budget on answers no verdict reads.
+        """
+        roles = (self.reference, *self.suspects, *self.controls, *self.candidates)
+        return tuple(n for n in dict.fromkeys(roles) if n in self.endpoints)
+
+    @property
+    def unused(self) -> tuple[str, ...]:
+        """Endpoints in the config that no role names, in config order (not an error)."""
+        used = set(self.in_use)
+        return tuple(n for n in self.endpoints if n not in used)
+
     def fingerprint(self, suite_hashes: dict[str, str]) -> str:
-        """Stable hash of everything that decides which answers a run needs."""
+        """Stable hash of everything that decides which answers a run needs.
+
+        Only endpoints in use count, so adding or removing a spare endpoint keeps the run id
+        (and a config whose endpoints all have roles hashes as it always did).
+        """
+        used = set(self.in_use)
         data = {
-            "endpoints": {n: e.identity for n, e in sorted(self.endpoints.items())},
+            "endpoints": {n: e.identity for n, e in sorted(self.endpoints.items()) if n in used},
             "roles": [self.reference, list(self.suspects), list(self.controls)]
             + ([list(self.candidates)] if self.candidates else []),
             "probes": asdict(self.probes),
@@ -153,8 +194,13 @@ def endpoint_from_dict(
     else:
         base_url = check_url(base_url, f"{where}.base_url")
     api_key_env = raw.get("api_key_env")
-    if api_key_env is not None and (not isinstance(api_key_env, str) or not api_key_env):
-        raise InputError(f"{where}.api_key_env: expected the name of an environment variable")
+    if api_key_env is not None and not _plausible_env_name(api_key_env):
+        # Never quote the value: what is not a variable name is most likely the key itself,
+        # pasted in, and this line goes to the terminal and to CI logs.
+        raise InputError(
+            f"{where}.api_key_env: must name an environment variable, not hold a key "
+            "(a name is letters, digits and _; put the key in that variable)"
+        )
     spec = EndpointSpec(
         name=name,
         kind=kind,
@@ -235,10 +281,10 @@ def check_roles(
     return tuple(suspects)
 
 
-def config_from_dict(raw: Any, source: str, base_dir: Path | None = None) -> RunConfig:
-    if not isinstance(raw, dict):
-        raise InputError(f"{source}: expected a mapping at the top level")
-    known = {
+# The top-level keys of a run config; a check config swaps `suspects` for its own keys
+# (harness.check.CHECK_KEYS), so its unknown-key error lists its own set.
+RUN_KEYS = frozenset(
+    (
         "name",
         "reference",
         "suspects",
@@ -248,11 +294,17 @@ def config_from_dict(raw: Any, source: str, base_dir: Path | None = None) -> Run
         "probes",
         "seed",
         "logprobs",
-    }
-    unknown = set(raw) - known
+    )
+)
+
+
+def config_from_dict(raw: Any, source: str, base_dir: Path | None = None) -> RunConfig:
+    if not isinstance(raw, dict):
+        raise InputError(f"{source}: expected a mapping at the top level")
+    unknown = set(raw) - RUN_KEYS
     if unknown:
         raise InputError(
-            f"{source}: unknown key '{sorted(unknown)[0]}' (known: {', '.join(sorted(known))})"
+            f"{source}: unknown key '{sorted(unknown)[0]}' (known: {', '.join(sorted(RUN_KEYS))})"
         )
     endpoints_raw = _require(raw, "endpoints", source, dict)
     endpoints = {

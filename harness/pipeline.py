@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from harness.budget import Budget, BudgetExceeded, Prices
 from harness.config import RunConfig
@@ -76,7 +77,8 @@ def run(
     console: Console | None = None,
     budget: Budget | None = None,
 ) -> RunResult:
-    """Ask every endpoint every probe it has not answered yet; the run id is stable by default."""
+    """Ask every endpoint in a role every probe it has not answered yet; the run id is stable
+    by default."""
     suites, probes = resolve_probes(config)
     summary = _suite_summary(suites, probes)
     run_id = (
@@ -84,7 +86,16 @@ def run(
         or f"{config.name}-{config.fingerprint({s['name']: s['hash'] for s in summary})[:10]}"
     )
     run_dir = RunDir(Path(results) / run_id)
-    endpoints = {name: make_endpoint(spec) for name, spec in config.endpoints.items()}
+    # Only endpoints with a role are asked; a spare endpoint in the config costs nothing.
+    endpoints = {name: make_endpoint(config.endpoints[name]) for name in config.in_use}
+    if config.unused and console is not None:
+        console.print(
+            Text(
+                f"note: not asking {', '.join(config.unused)}: no role in this config "
+                "(reference, suspect, control or candidate)"
+            ),
+            soft_wrap=True,
+        )
     manifest = new_manifest(run_id, config.public_dict(), summary)
     if run_dir.manifest_path.exists():
         previous = run_dir.read_manifest()
@@ -107,7 +118,8 @@ def run(
                         show_progress=show_progress,
                         budget=budget,
                         prices={
-                            n: Prices(s.price_in, s.price_out) for n, s in config.endpoints.items()
+                            n: Prices(s.price_in, s.price_out, metered=s.kind != "replay")
+                            for n, s in config.endpoints.items()
                         },
                     )
                 finally:

@@ -212,6 +212,167 @@ def test_local_budget_cap_stops_at_two_requests(tmp_path, local_three) -> None:
     assert len(cases) == 1 and cases[0].find("error") is not None
 
 
+# ---------------------------------------------------------------- small replayed corpus
+
+
+def _replay_check(
+    tmp: Path, answered: dict[str, int], prompts: int = 6, **extra
+) -> tuple[Path, Path]:
+    """A check over a replay corpus written to `tmp`: `answered` maps each model to how many of
+    the `prompts` it answers (fewer = the corpus lacks the rest, so those requests fail). The
+    first model is the reference, the second the watchlist, the next five the controls; any
+    further models are endpoints with no role. Returns (config, output directory)."""
+    corpus = tmp / "corpus.jsonl"
+    corpus.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "model": m,
+                    "prompt_id": f"p{i}",
+                    "prompt": f"Question {i}: name a colour.",
+                    "response": f"{m} says colour {i * (j + 1)}.",
+                }
+            )
+            + "\n"
+            for j, (m, n) in enumerate(answered.items())
+            for i in range(n)
+        ),
+        encoding="utf-8",
+    )
+    models = list(answered)
+    raw = {
+        "name": "small",
+        "reference": models[0],
+        "watchlist": [models[1]],
+        "controls": models[2:7],
+        "endpoints": {
+            m: {"kind": "replay", "base_url": "corpus.jsonl", "model": m} for m in models
+        },
+        "probes": {"corpus": "corpus.jsonl", "limit": prompts},
+        "store": "store.sqlite",
+        "output": "out",
+        "reports": [],
+        **extra,
+    }
+    cfg = tmp / "check.yaml"
+    cfg.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return cfg, tmp / "out"
+
+
+PANEL = ["ref", "sus", "c1", "c2", "c3", "c4", "c5"]
+
+
+def test_an_endpoint_in_no_role_is_not_asked(tmp_path) -> None:
+    """Docs: appending a suspect costs only that suspect's requests; a spare endpoint costs 0."""
+    cfg, out = _replay_check(tmp_path, {**dict.fromkeys(PANEL, 6), "spare": 6})
+    res = fingerprint("check", str(cfg))
+    assert res.returncode == 0, res.stderr
+    data = json.loads((out / "check.json").read_text())
+    assert "spare" not in data["requests_by_endpoint"]
+    assert data["requests"] == 6 * len(PANEL) == store_rows(tmp_path / "store.sqlite")
+    assert data["endpoints_unused"] == ["spare"]
+    assert "note: not asking spare" in res.stderr
+
+
+def _error_lines(res: subprocess.CompletedProcess) -> list[str]:
+    return [line for line in res.stderr.splitlines() if line.startswith("error:")]
+
+
+def test_failed_requests_name_the_endpoint_and_land_in_check_json(tmp_path) -> None:
+    """The contract: one `error:` line says which endpoint failed. A replay corpus missing
+    answers is not something a second run fixes, so the line must not say "run again"."""
+    cfg, out = _replay_check(tmp_path, {**dict.fromkeys(PANEL, 6), "c3": 4})
+    res = fingerprint("check", str(cfg))
+    assert res.returncode == 1, res.stderr
+    (line,) = _error_lines(res)
+    assert "2 request(s) failed (c3: 2)" in line
+    assert "run again" not in line and "retrying cannot help" in line
+    assert "below" not in line  # printed after the verdicts, and check.json has no "below"
+    assert res.stderr.rstrip().splitlines()[-1] == line  # the last thing a CI log shows
+    data = json.loads((out / "check.json").read_text())
+    assert data["failed_by_endpoint"] == {"c3": 2}
+    assert data["error"] == line.removeprefix("error: ")
+    assert data["suspects"][0]["outcome"] != "error"  # verdicts from the answers that arrived
+
+
+def test_a_failing_remote_endpoint_is_named_with_a_retry_hint(tmp_path) -> None:
+    from harness.testing.loopback import json_error
+
+    def refuse_two(n: int, body: bytes):
+        return (
+            json_error(400, "not allowed")
+            if b"Question 1" in body or b"Question 4" in body
+            else None
+        )
+
+    cfg, out = _replay_check(tmp_path, dict.fromkeys(PANEL, 6))
+    raw = yaml.safe_load(cfg.read_text())
+    with CountingProxy(None, fault=refuse_two) as server:
+        raw["endpoints"]["c5"] = {
+            "kind": "openai-chat",
+            "base_url": server.url + "/v1",
+            "model": "m",
+        }
+        cfg.write_text(yaml.safe_dump(raw))
+        res = fingerprint("check", str(cfg))
+    assert res.returncode == 1, res.stderr
+    (line,) = _error_lines(res)
+    assert "(c5: 2)" in line and "run again to retry c5" in line
+    assert "replay" not in line
+    assert json.loads((out / "check.json").read_text())["failed_by_endpoint"] == {"c5": 2}
+
+
+def test_no_failures_is_an_empty_failed_by_endpoint(tmp_path) -> None:
+    cfg, out = _replay_check(tmp_path, dict.fromkeys(PANEL, 6))
+    res = fingerprint("check", str(cfg))
+    assert res.returncode == 0 and not _error_lines(res), res.stderr
+    assert json.loads((out / "check.json").read_text())["failed_by_endpoint"] == {}
+
+
+def test_replay_answers_spend_no_tokens_of_the_budget(tmp_path) -> None:
+    """A replay endpoint reads a file: its requests count, its tokens are 0. Each used to be
+    charged its worst case (prompt estimate + max_tokens), so `used.tokens` reported tokens no
+    model produced and a max_tokens cap stopped a check that spent nothing."""
+    budget = {"max_requests": 1000, "max_tokens": 100}
+    cfg, out = _replay_check(tmp_path, dict.fromkeys(PANEL, 6), budget=budget)
+    res = fingerprint("check", str(cfg))
+    assert res.returncode == 0, res.stderr
+    used = json.loads((out / "check.json").read_text())["budget"]["used"]
+    assert used == {"requests": 6 * len(PANEL), "tokens": 0, "tokens_estimated": 0, "cost": 0}
+
+
+@pytest.mark.parametrize("reports_usage", [True, False], ids=["usage", "no-usage"])
+def test_remote_tokens_are_what_was_reported_or_a_named_estimate(tmp_path, reports_usage) -> None:
+    """A remote endpoint's tokens are its reported usage; an answer without usage is charged the
+    worst case (the cap must hold), and `tokens_estimated` says how much of `tokens` that is."""
+    from harness.testing.loopback import Reply, fake_answer
+
+    def strip_usage(n: int, body: bytes):
+        answer = json.loads(fake_answer("/v1/chat/completions", body))
+        del answer["usage"]
+        return Reply(200, {"content-type": "application/json"}, json.dumps(answer).encode())
+
+    cfg, out = _replay_check(tmp_path, dict.fromkeys(PANEL, 6), budget={"max_requests": 1000})
+    raw = yaml.safe_load(cfg.read_text())
+    with CountingProxy(None, fault=None if reports_usage else strip_usage) as server:
+        raw["endpoints"]["c5"] = {
+            "kind": "openai-chat",
+            "base_url": server.url + "/v1",
+            "model": "m",
+        }
+        cfg.write_text(yaml.safe_dump(raw))
+        res = fingerprint("check", str(cfg))
+    assert res.returncode == 0, res.stderr
+    data = json.loads((out / "check.json").read_text())
+    used, run_dir = data["budget"]["used"], Path(data["run_dir"])
+    c5 = json.loads((run_dir / "manifest.json").read_text())["endpoints"]["c5"]
+    if reports_usage:
+        assert used["tokens"] == c5["prompt_tokens"] + c5["completion_tokens"] > 0
+        assert used["tokens_estimated"] == 0
+    else:
+        assert used["tokens"] == used["tokens_estimated"] > 0
+
+
 # ---------------------------------------------------------------- bad input
 
 
@@ -223,6 +384,12 @@ def test_local_budget_cap_stops_at_two_requests(tmp_path, local_three) -> None:
         ({"flag": {"outcomes": ["guilty"]}}, "flag.outcomes"),
         ({"budget": {"max_requests": -1}}, "max_requests"),
         ({"surprise": 1}, "unknown key 'surprise'"),
+        # The unknown-key line lists what a check config accepts, not a run config's keys.
+        (
+            {"surprise": 1},
+            "known: alpha, budget, candidates, controls, endpoints, flag, logprobs, name, "
+            "output, probes, reference, reports, seed, store, watchlist)",
+        ),
         ({"watchlist": ["nobody"]}, "'nobody' is not an endpoint"),
     ],
 )

@@ -117,3 +117,30 @@ def test_server_error_echoing_the_authorization_header_is_shown_redacted(monkeyp
     message = str(info.value)
     assert "HTTP 401" in message and "Authorization: Bearer ***" in message
     assert not _leaks(message) and not _leaks(repr(info.value))
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [KEY, "sk-proj-abcdefSECRET123", "sk_live_51HabcDEF0123456789", "ghp_" + "a1B2" * 9],
+    ids=["dashes", "openai-proj", "underscored-vendor-prefix", "github-token"],
+)
+def test_a_key_pasted_into_api_key_env_is_refused_without_echoing_it(tmp_path, capsys, pasted):
+    """`api_key_env: sk-...` used to print "environment variable sk-... is not set": the key in
+    the terminal and the CI log. A value that cannot be a variable name is refused unquoted."""
+    cfg = _config(tmp_path, {"ref": "http://127.0.0.1:9"})
+    cfg.write_text(cfg.read_text().replace(ENV, pasted))
+    results = tmp_path / "results"
+    assert cli(["run", str(cfg), "--results", str(results)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "must name an environment variable, not hold a key" in err
+    assert pasted not in err and pasted[6:] not in err
+    assert not results.exists()  # refused before anything was built or sent
+
+
+def test_a_plausible_variable_name_that_is_unset_is_still_named(tmp_path, capsys):
+    """The name check must not swallow the common case: an unset variable is named, exit 2."""
+    cfg = _config(tmp_path, {"ref": "http://127.0.0.1:9"})
+    cfg.write_text(cfg.read_text().replace(ENV, "FP_SURELY_UNSET_azure_key_2"))
+    assert cli(["run", str(cfg)]) == 2
+    assert "FP_SURELY_UNSET_azure_key_2 is not set" in capsys.readouterr().err

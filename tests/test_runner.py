@@ -201,3 +201,19 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path, capsys, mutation, message):
     assert message in err
     assert len(err.splitlines()) == 1
     assert "sk-123" not in err
+
+
+def test_an_endpoint_without_a_role_is_never_asked(tmp_path):
+    """A spare endpoint in the config (no reference/suspect/control/candidate role) costs nothing:
+    loopback fakes count what reaches each endpoint, and the spare's count stays 0."""
+    with CountingProxy(None) as ref, CountingProxy(None) as sus, CountingProxy(None) as spare:
+        urls = {"ref": ref.url, "sus": sus.url, "spare": spare.url}
+        cfg = load_config(write_config(tmp_path, urls, {"suspects": ["sus"]}))
+        result = run(cfg, results=tmp_path / "results", show_progress=False)
+        assert (ref.log.count, sus.log.count, spare.log.count) == (PLANNED, PLANNED, 0)
+    assert set(result.manifest["endpoints"]) == {"ref", "sus"}
+    assert result.stats.requests == 2 * PLANNED
+    # Dropping the spare keeps the run id: it never decided which answers the run needed.
+    urls.pop("spare")
+    again = load_config(write_config(tmp_path, urls, {"suspects": ["sus"]}))
+    assert run(again, results=tmp_path / "results", show_progress=False).run_dir == result.run_dir
