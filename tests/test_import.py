@@ -1,0 +1,97 @@
+"""`fingerprint import CORPUS` end to end: corpus -> replay endpoints -> store -> analysis.
+
+Small synthetic corpora written to tmp_path go through the real command, runner, store and
+analysis; the assertions read the store and the console line the user sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.config import EndpointSpec
+from harness.endpoints import EndpointError, GenerateRequest, Message, make_endpoint
+
+
+def _write(path: Path, recs: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    return path
+
+
+def _recs(models: str = "ab", n: int = 3, **fields) -> list[dict]:
+    return [
+        {"model": m, "prompt_id": f"p{i}", "prompt": f"Q{i}?", "response": f"{m} says {i}"} | fields
+        for m in models
+        for i in range(n)
+    ]
+
+
+def _import(corpus: Path, tmp_path: Path, *extra: str) -> int:
+    argv = ["import", str(corpus), "--results", str(tmp_path / "results"), "--no-progress"]
+    return main([*argv, *extra])
+
+
+def _stored(run: Path) -> dict[tuple[str, str], list[str]]:
+    db = sqlite3.connect(run / "store.sqlite")
+    rows = db.execute("SELECT endpoint, probe_id, text FROM answers ORDER BY key").fetchall()
+    db.close()
+    out: dict[tuple[str, str], list[str]] = {}
+    for endpoint, pid, text in rows:
+        out.setdefault((endpoint, pid), []).append(text)
+    return out
+
+
+# ------------------------------------------------------------- answers matched by prompt id
+
+
+def _without_prompt() -> list[dict]:
+    return [{k: v for k, v in r.items() if k != "prompt"} for r in _recs()]
+
+
+def _same_text() -> list[dict]:
+    return _recs(prompt="Tell me something.")
+
+
+def _trailing_space() -> list[dict]:
+    return [r | {"prompt": r["prompt"] + " "} if r["model"] == "b" else r for r in _recs()]
+
+
+@pytest.mark.parametrize("corpus", [_without_prompt, _same_text, _trailing_space])
+def test_every_prompt_id_gets_its_own_answer(tmp_path, corpus):
+    """No prompt text, one text for every id, or a text that differs by a trailing space from
+    the probe's: each model's answer to each prompt id is the one its record holds."""
+    path = _write(tmp_path / "c.jsonl", corpus())
+    assert _import(path, tmp_path, "--run-id", "r") == 0
+    expected = {(r["model"], r["prompt_id"]): [r["response"]] for r in corpus()}
+    assert _stored(tmp_path / "results" / "r") == expected
+
+
+def _replay(corpus: Path, model: str = "a"):
+    return make_endpoint(EndpointSpec(name=model, kind="replay", base_url=str(corpus), model=model))
+
+
+def _ask(ep, request: GenerateRequest) -> str:
+    return asyncio.run(ep.generate(request)).texts[0]
+
+
+def test_a_probe_id_the_corpus_lacks_is_matched_by_prompt_text(tmp_path):
+    """A published corpus asked one of the harness's own suites: ids differ, texts match."""
+    ep = _replay(_write(tmp_path / "c.jsonl", _recs()))
+    asked = (Message("user", "Q1?"),)
+    assert _ask(ep, GenerateRequest(messages=asked, probe_id="p2")) == "a says 2"
+    assert _ask(ep, GenerateRequest(messages=asked, probe_id="suite.q1")) == "a says 1"
+    assert _ask(ep, GenerateRequest(messages=asked)) == "a says 1"
+    with pytest.raises(EndpointError, match="no answer of 'a' to this prompt"):
+        _ask(ep, GenerateRequest(messages=(Message("user", "Q9?"),), probe_id="suite.q9"))
+
+
+def test_an_empty_prompt_text_never_matches_by_text(tmp_path):
+    """Without prompt ids in common, a corpus without texts has nothing to match on."""
+    ep = _replay(_write(tmp_path / "c.jsonl", _without_prompt()))
+    with pytest.raises(EndpointError, match="no answer"):
+        _ask(ep, GenerateRequest(messages=(Message("user", ""),), probe_id="other"))
