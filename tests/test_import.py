@@ -95,3 +95,62 @@ def test_an_empty_prompt_text_never_matches_by_text(tmp_path):
     ep = _replay(_write(tmp_path / "c.jsonl", _without_prompt()))
     with pytest.raises(EndpointError, match="no answer"):
         _ask(ep, GenerateRequest(messages=(Message("user", ""),), probe_id="other"))
+
+
+# ------------------------------------------------------------- an updated corpus, re-imported
+
+
+def _changed(recs: list[dict], model: str = "b") -> list[dict]:
+    return [
+        r | {"response": r["response"] + " (fixed)"} if r["model"] == model else r for r in recs
+    ]
+
+
+def _analysed(run: Path) -> dict[str, dict[str, list[str]]]:
+    from harness.analysis import analyse
+    from harness.manifest import RunDir
+
+    return analyse(RunDir(run)).answers.texts
+
+
+def test_an_edited_corpus_reimports_the_changed_model_and_only_it(tmp_path, capsys):
+    """Same file, same command after editing b's answers: b's new answers are asked and used,
+    a's are reused, and the console line and manifest say which were new."""
+    corpus = _write(tmp_path / "c.jsonl", _recs())
+    assert _import(corpus, tmp_path) == 0
+    (run,) = (tmp_path / "results").iterdir()
+    _write(corpus, _changed(_recs()))
+    capsys.readouterr()
+    assert _import(corpus, tmp_path) == 0
+    assert list((tmp_path / "results").iterdir()) == [run]  # the same run directory
+    assert "imported 6 answers (3 new, 3 already stored)" in capsys.readouterr().err
+    endpoints = json.loads((run / "manifest.json").read_text())["endpoints"]
+    assert (endpoints["a"]["answers_new"], endpoints["a"]["answers_reused"]) == (0, 3)
+    assert (endpoints["b"]["answers_new"], endpoints["b"]["answers_reused"]) == (3, 0)
+    assert _analysed(run)["b"] == {f"p{i}": [f"b says {i} (fixed)"] for i in range(3)}
+    assert len(_stored(run)[("b", "p0")]) == 2  # the old answers are still stored
+
+
+def test_two_corpora_into_one_run_id_give_one_sample_each(tmp_path):
+    """ok.jsonl then changed.jsonl with one --run-id: the analysis reads the answers of the
+    endpoints the last import names, not old and new as two samples of one model."""
+    ok = _write(tmp_path / "ok.jsonl", _recs())
+    changed = _write(tmp_path / "changed.jsonl", _changed(_recs()))
+    assert _import(ok, tmp_path, "--run-id", "r") == 0
+    assert _import(changed, tmp_path, "--run-id", "r") == 0
+    texts = _analysed(tmp_path / "results" / "r")
+    assert texts["a"] == {f"p{i}": [f"a says {i}"] for i in range(3)}
+    assert texts["b"] == {f"p{i}": [f"b says {i} (fixed)"] for i in range(3)}
+
+
+def test_a_run_from_before_identities_were_recorded_reads_every_row(tmp_path):
+    """Old manifests have no `identities`: their `endpoints` identities, then all rows."""
+    assert _import(_write(tmp_path / "c.jsonl", _recs()), tmp_path, "--run-id", "r") == 0
+    run = tmp_path / "results" / "r"
+    manifest = json.loads((run / "manifest.json").read_text())
+    del manifest["identities"]
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert _analysed(run)["b"]["p1"] == ["b says 1"]
+    del manifest["endpoints"]
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert _analysed(run)["b"]["p1"] == ["b says 1"]

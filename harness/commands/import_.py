@@ -84,9 +84,11 @@ def main(args: argparse.Namespace) -> int:
         show_progress=not args.no_progress,
         console=console,
     )
-    answered = sum(s.answered + s.stored_before for s in result.stats.endpoints.values())
+    new = sum(s.answered for s in result.stats.endpoints.values())
+    reused = sum(s.stored_before + s.from_cache for s in result.stats.endpoints.values())
     console.print(
-        f"imported {answered} answers of {len(models)} models to {len(result.probes)} prompts "
-        f"into {result.run_dir.path} ({result.stats.failed} prompts without an answer)"
+        f"imported {new + reused} answers ({new} new, {reused} already stored) of {len(models)} "
+        f"models to {len(result.probes)} prompts into {result.run_dir.path} "
+        f"({result.stats.failed} prompts without an answer)"
     )
     return 0

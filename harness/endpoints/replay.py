@@ -6,11 +6,16 @@ its records on: two ids may share one text, and a corpus may hold no text at all
 whose probe id the corpus lacks (a published corpus replayed against one of the harness's own
 suites) is matched by its prompt text. A prompt the corpus never saw is a non-retryable error,
 so a mismatched probe suite is reported instead of guessed.
+
+The endpoint's identity carries a digest of its model's records, so an edited corpus is a new
+endpoint for every model whose answers changed: the store never serves the old answers for it.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +30,7 @@ class ModelAnswers:
 
     by_id: dict[str, str] = field(default_factory=dict)  # prompt id -> first response
     by_text: dict[str, str] = field(default_factory=dict)  # non-empty prompt -> first response
+    digest: str = ""  # sha256 of the model's (prompt id, prompt, response) records in file order
     conflicts: int = 0  # records repeating a prompt id with another response (the first is kept)
 
 
@@ -34,14 +40,19 @@ def _index(path: str, version: tuple[int, int]) -> dict[str, ModelAnswers]:
     from harness.corpus import iter_records
 
     index: dict[str, ModelAnswers] = {}
+    hashers: dict[str, hashlib._Hash] = {}
     for rec in iter_records(path):
         model, pid, response = rec["model"], rec["prompt_id"], rec["response"]
         prompt = rec["prompt"]
         answers = index.setdefault(model, ModelAnswers())
+        line = json.dumps([pid, prompt, response], ensure_ascii=False) + "\n"
+        hashers.setdefault(model, hashlib.sha256()).update(line.encode("utf-8"))
         kept = answers.by_id.setdefault(pid, response)
         answers.conflicts += kept != response
         if prompt:
             answers.by_text.setdefault(prompt, response)
+    for model, hasher in hashers.items():
+        index[model].digest = hasher.hexdigest()
     return index
 
 
@@ -74,7 +85,8 @@ class ReplayEndpoint:
 
     @property
     def identity(self) -> str:
-        return self.spec.identity
+        """The spec's `replay|path|model` plus the digest of this model's records."""
+        return f"{self.spec.identity}|{self._answers.digest[:16]}"
 
     def answer(self, request: GenerateRequest) -> str | None:
         """The recorded response: by probe id, else by prompt text; None when there is none."""
