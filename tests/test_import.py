@@ -154,3 +154,21 @@ def test_a_run_from_before_identities_were_recorded_reads_every_row(tmp_path):
     del manifest["endpoints"]
     (run / "manifest.json").write_text(json.dumps(manifest))
     assert _analysed(run)["b"]["p1"] == ["b says 1"]
+
+
+# ------------------------------------------------------------- bad input: one line, exit 2
+
+
+def _one_error_line(capsys) -> str:
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+@pytest.mark.parametrize("text", ["", "\n \n"])
+def test_an_empty_corpus_is_one_error_line(tmp_path, capsys, text):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text(text)
+    assert _import(empty, tmp_path) == 2
+    assert "the corpus holds no records" in _one_error_line(capsys)
+    assert not (tmp_path / "results").exists()

@@ -48,6 +48,8 @@ def main(args: argparse.Namespace) -> int:
         return done
     corpus = Path(args.corpus).resolve()
     available = list(corpus_index(corpus))
+    if not available:
+        raise InputError(f"{corpus}: the corpus holds no records")
     models = comma_list(args.models) or available
     missing = [m for m in models if m not in available]
     if missing:
