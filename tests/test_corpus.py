@@ -111,3 +111,17 @@ def test_merged_corpora_take_each_model_once(tmp_path):
         InputError, match=r"ref answers differently in .*a\.jsonl\.gz and .*c\.jsonl"
     ):
         load_merged([first, clash])
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_byte_that_is_not_utf8_names_its_own_line(tmp_path, gz):
+    """The decoder reads ahead in chunks: the error named line 1 for a bad byte on line 6."""
+    lines = [json.dumps(r).encode() for r in RECS + RECS[:1]]
+    lines.append(json.dumps({"model": "a", "prompt_id": "p", "response": "caf\u00e9"}).encode())
+    lines[-1] = lines[-1].replace(b"\\u00e9", b"\xe9")  # latin-1 "é"
+    data = b"\n".join(lines) + b"\n"
+    path = tmp_path / ("latin1.jsonl.gz" if gz else "latin1.jsonl")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    with pytest.raises(InputError) as err:
+        list(iter_records(path))
+    assert f"{path}:6: not UTF-8 (byte 0xe9 at character" in str(err.value)
