@@ -81,6 +81,8 @@ def _validate(path: Path, lineno: int, line: str) -> dict:
     for key in REQUIRED:
         if key not in rec:
             raise InputError(f"{path}:{lineno}: missing field '{key}'")
+        if key == "prompt_id":
+            rec[key] = normal_prompt_id(rec[key])
         if not isinstance(rec[key], str):
             raise InputError(f"{path}:{lineno}: field '{key}' must be a string")
     if not rec["model"] or not rec["prompt_id"]:
@@ -92,6 +94,15 @@ def _validate(path: Path, lineno: int, line: str) -> dict:
         raise InputError(f"{path}:{lineno}: field 'prompt' must be a string")
     rec["prompt"] = prompt
     return rec
+
+
+def normal_prompt_id(value: object) -> object:
+    """An integer prompt id as its decimal string: other corpora in this format number their
+    prompts (`"prompt_id": 7`), and 7 and "7" are one prompt. Other types are left for the
+    string check to refuse (a float or bool id is more likely a shifted column than an id)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 def record_family(rec: dict) -> str:
