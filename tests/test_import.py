@@ -172,3 +172,12 @@ def test_an_empty_corpus_is_one_error_line(tmp_path, capsys, text):
     assert _import(empty, tmp_path) == 2
     assert "the corpus holds no records" in _one_error_line(capsys)
     assert not (tmp_path / "results").exists()
+
+
+def test_help_names_every_kind_of_source_import_accepts(capsys):
+    """Folders, Parquet / Arrow files and hub names are accepted (`prepare_import`)."""
+    with pytest.raises(SystemExit):
+        main(["import", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for kind in (".jsonl.gz", ".parquet", "folder", "export", "Hugging Face"):
+        assert kind in text, kind

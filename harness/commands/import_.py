@@ -16,11 +16,17 @@ from harness.commands import comma_list, output_console
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "import",
-        help="load an answer corpus (JSONL / .jsonl.gz) into a run directory",
+        help="load an answer corpus or dataset into a run directory",
         description="Import a corpus of answers (one JSON object per line with model, prompt_id, "
-        "prompt, response) into results/<run-id>/ so it can be scored and reported like a run.",
+        "prompt, response) into results/<run-id>/ so it can be scored and reported like a run. "
+        "A dataset with those columns works too, and a `fingerprint export dataset` folder is "
+        "restored exactly as it was stored.",
     )
-    p.add_argument("corpus", help="a .jsonl or .jsonl.gz file")
+    p.add_argument(
+        "corpus",
+        help="a .jsonl / .jsonl.gz corpus, a .parquet / .arrow file, a folder (saved dataset, "
+        "export, or .parquet / .jsonl files), or a Hugging Face hub name (owner/name)",
+    )
     p.add_argument("--models", help="comma-separated models to import (default: all)")
     p.add_argument("--reference", help="the reference model (default: the first model)")
     p.add_argument("--suspects", help="comma-separated suspects (default: every other model)")
