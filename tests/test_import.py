@@ -181,3 +181,22 @@ def test_help_names_every_kind_of_source_import_accepts(capsys):
     text = " ".join(capsys.readouterr().out.split())
     for kind in (".jsonl.gz", ".parquet", "folder", "export", "Hugging Face"):
         assert kind in text, kind
+
+
+@pytest.mark.parametrize("limit", ["0", "-5"])
+def test_a_limit_below_one_is_refused_as_such(tmp_path, capsys, limit):
+    """It said 'the corpus holds no records' of a corpus that holds some."""
+    assert _import(_write(tmp_path / "c.jsonl", _recs()), tmp_path, "--limit", limit) == 2
+    line = _one_error_line(capsys)
+    assert f"--limit: expected a number of prompts of at least 1, got {limit}" in line
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_limit_keeps_the_first_prompts(tmp_path):
+    assert (
+        _import(_write(tmp_path / "c.jsonl", _recs()), tmp_path, "--limit", "2", "--run-id", "r")
+        == 0
+    )
+    assert sorted(_stored(tmp_path / "results" / "r")) == [
+        (m, f"p{i}") for m in "ab" for i in (0, 1)
+    ]

@@ -50,6 +50,8 @@ def main(args: argparse.Namespace) -> int:
     from harness.interop.datasets_io import prepare_import
     from harness.pipeline import run
 
+    if args.limit is not None and args.limit < 1:  # 0 read as "no records" in the corpus
+        raise InputError(f"--limit: expected a number of prompts of at least 1, got {args.limit}")
     if (done := prepare_import(args)) is not None:  # dataset sources (Hugging Face, exports)
         return done
     corpus = Path(args.corpus).resolve()
