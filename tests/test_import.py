@@ -200,3 +200,15 @@ def test_a_limit_keeps_the_first_prompts(tmp_path):
     assert sorted(_stored(tmp_path / "results" / "r")) == [
         (m, f"p{i}") for m in "ab" for i in (0, 1)
     ]
+
+
+# ------------------------------------------------------------- what the console line says
+
+
+def test_the_summary_counts_unanswered_prompts_per_model(tmp_path, capsys):
+    """c answered one of three prompts: 2 of c's prompts lack an answer, not '2 prompts'."""
+    recs = [r for r in _recs("abc") if r["model"] != "c" or r["prompt_id"] == "p0"]
+    assert _import(_write(tmp_path / "c.jsonl", recs), tmp_path) == 0
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith("imported 7 answers (7 new, 0 already stored) of 3 models to 3 prompts")
+    assert line.endswith("; prompts without an answer, by model: c 2")

@@ -96,9 +96,23 @@ def main(args: argparse.Namespace) -> int:
     )
     new = sum(s.answered for s in result.stats.endpoints.values())
     reused = sum(s.stored_before + s.from_cache for s in result.stats.endpoints.values())
+    # A corpus probe is asked once, so an endpoint's failures are its unanswered prompts.
+    unanswered = {n: s.failed for n, s in result.stats.endpoints.items() if s.failed}
     console.print(
         f"imported {new + reused} answers ({new} new, {reused} already stored) of {len(models)} "
-        f"models to {len(result.probes)} prompts into {result.run_dir.path} "
-        f"({result.stats.failed} prompts without an answer)"
+        f"models to {len(result.probes)} prompts into {result.run_dir.path}"
+        + (f"; prompts without an answer, by model: {_by_model(unanswered)}" if unanswered else ""),
+        markup=False,
+        highlight=False,
+        soft_wrap=True,  # one line however long the path: it is read and grepped
     )
     return 0
+
+
+def _by_model(counts: dict[str, int]) -> str:
+    """Counts per model, largest first ('b 3, c 1'), the rest summed after eight."""
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+    text = ", ".join(f"{m} {n}" for m, n in ranked[:8])
+    if len(ranked) > 8:
+        text += f" and {sum(n for _, n in ranked[8:])} in {len(ranked) - 8} more models"
+    return text
