@@ -212,3 +212,25 @@ def test_the_summary_counts_unanswered_prompts_per_model(tmp_path, capsys):
     line = capsys.readouterr().err.strip().splitlines()[-1]
     assert line.startswith("imported 7 answers (7 new, 0 already stored) of 3 models to 3 prompts")
     assert line.endswith("; prompts without an answer, by model: c 2")
+
+
+def test_conflicting_duplicates_keep_the_first_and_warn_once(tmp_path, capsys):
+    dups = [
+        _recs()[0] | {"response": "a's second answer"},
+        _recs()[1],  # identical: silent
+        _recs()[3] | {"response": "b's second answer"},
+        _recs()[3] | {"response": "b's third answer"},
+    ]
+    assert _import(_write(tmp_path / "c.jsonl", _recs() + dups), tmp_path, "--run-id", "r") == 0
+    warnings = [w for w in capsys.readouterr().err.splitlines() if w.startswith("warning")]
+    assert warnings == [
+        "warning: 3 records repeat a model's prompt_id with another response (b 2, a 1); "
+        "the first of each is imported"
+    ]
+    expected = {(r["model"], r["prompt_id"]): [r["response"]] for r in _recs()}
+    assert _stored(tmp_path / "results" / "r") == expected
+
+
+def test_identical_duplicates_are_silent(tmp_path, capsys):
+    assert _import(_write(tmp_path / "c.jsonl", _recs() + _recs()), tmp_path) == 0
+    assert "warning" not in capsys.readouterr().err

@@ -55,7 +55,8 @@ def main(args: argparse.Namespace) -> int:
     if (done := prepare_import(args)) is not None:  # dataset sources (Hugging Face, exports)
         return done
     corpus = Path(args.corpus).resolve()
-    available = list(corpus_index(corpus))
+    index = corpus_index(corpus)
+    available = list(index)
     if not available:
         raise InputError(f"{corpus}: the corpus holds no records")
     models = comma_list(args.models) or available
@@ -87,6 +88,14 @@ def main(args: argparse.Namespace) -> int:
         probes=ProbeSelection(selection="full", corpus=str(corpus), limit=args.limit),
     )
     console = output_console(stderr=True)
+    if conflicts := {m: index[m].conflicts for m in models if index[m].conflicts}:
+        console.print(
+            f"warning: {_records(sum(conflicts.values()))} a model's prompt_id with another "
+            f"response ({_by_model(conflicts)}); the first of each is imported",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     result = run(
         config,
         results=Path(args.results),
@@ -116,3 +125,7 @@ def _by_model(counts: dict[str, int]) -> str:
     if len(ranked) > 8:
         text += f" and {sum(n for _, n in ranked[8:])} in {len(ranked) - 8} more models"
     return text
+
+
+def _records(n: int) -> str:
+    return "1 record repeats" if n == 1 else f"{n} records repeat"
