@@ -14,7 +14,7 @@ import numpy as np
 from harness.answers import Answers
 from harness.detector import Attribution, Verdict, attribute, detect, similarity_matrix
 from harness.errors import InputError
-from harness.manifest import RunDir
+from harness.manifest import RunDir, run_identities
 from harness.store import Store, to_answers
 
 
@@ -73,7 +73,7 @@ def analyse(run_dir: RunDir, *, alpha: float = 0.05) -> Analysis:
     candidates = list(cfg.get("candidates") or [])
     models = [reference, *suspects, *[c for c in controls if c not in suspects], *candidates]
     with Store(run_dir.store_path) as store:
-        stored = to_answers(store, models)
+        stored = to_answers(store, models, run_identities(manifest))
         failures = store.failures()
     present = [m for m in models if m in stored.texts]
     if reference not in present:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -20,15 +21,23 @@ from harness.errors import InputError
 REQUIRED = ("model", "prompt_id", "response")
 
 
+# A byte that is not UTF-8, as "surrogateescape" decodes it (U+DC80..U+DCFF).
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
 def _open_text(path: Path) -> io.TextIOBase:
     """Open `path` for reading text, transparently gunzipping `.gz` files.
 
     "utf-8-sig": UTF-8 that skips a leading byte-order mark, which some Windows tools write
-    and which would otherwise make line 1 invalid JSON.
+    and which would otherwise make line 1 invalid JSON. "surrogateescape": a byte that is not
+    UTF-8 is kept as a marker in its line instead of failing the chunk being decoded, which
+    is read ahead of the line counter; `iter_records` then names the line that holds it.
     """
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig")
-    return open(path, encoding="utf-8-sig")  # noqa: SIM115 - returned to a with-block
+        return io.TextIOWrapper(
+            gzip.open(path, "rb"), encoding="utf-8-sig", errors="surrogateescape"
+        )
+    return open(path, encoding="utf-8-sig", errors="surrogateescape")  # noqa: SIM115
 
 
 def iter_records(path: str | Path) -> Iterator[dict]:
@@ -50,8 +59,14 @@ def iter_records(path: str | Path) -> Iterator[dict]:
             for lineno, line in enumerate(fh, 1):  # noqa: B007 - used in the except below
                 if not line.strip():
                     continue
+                if bad := _UNDECODABLE.search(line):
+                    byte = ord(bad.group()) - 0xDC00
+                    raise InputError(
+                        f"{path}:{lineno}: not UTF-8 (byte 0x{byte:02x} at character "
+                        f"{bad.start() + 1}); re-save the file as UTF-8"
+                    )
                 yield _validate(path, lineno, line)
-        except (UnicodeDecodeError, gzip.BadGzipFile, EOFError, OSError) as exc:
+        except (gzip.BadGzipFile, EOFError, OSError) as exc:
             raise InputError(f"{path}:{lineno + 1}: unreadable ({type(exc).__name__})") from exc
 
 
@@ -66,6 +81,8 @@ def _validate(path: Path, lineno: int, line: str) -> dict:
     for key in REQUIRED:
         if key not in rec:
             raise InputError(f"{path}:{lineno}: missing field '{key}'")
+        if key == "prompt_id":
+            rec[key] = normal_prompt_id(rec[key])
         if not isinstance(rec[key], str):
             raise InputError(f"{path}:{lineno}: field '{key}' must be a string")
     if not rec["model"] or not rec["prompt_id"]:
@@ -77,6 +94,15 @@ def _validate(path: Path, lineno: int, line: str) -> dict:
         raise InputError(f"{path}:{lineno}: field 'prompt' must be a string")
     rec["prompt"] = prompt
     return rec
+
+
+def normal_prompt_id(value: object) -> object:
+    """An integer prompt id as its decimal string: other corpora in this format number their
+    prompts (`"prompt_id": 7`), and 7 and "7" are one prompt. Other types are left for the
+    string check to refuse (a float or bool id is more likely a shifted column than an id)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 def record_family(rec: dict) -> str:

@@ -49,6 +49,22 @@ class RunDir:
         os.replace(tmp, self.manifest_path)
 
 
+def run_identities(manifest: dict[str, Any]) -> dict[str, str]:
+    """Endpoint -> the identity its answers carry in the store, as this run recorded it.
+
+    `identities` is written at the start of a run; manifests from before it have the same
+    value per endpoint in `endpoints` (end of a run), and an empty result reads every row.
+    """
+    if isinstance(manifest.get("identities"), dict):
+        return dict(manifest["identities"])
+    endpoints = manifest.get("endpoints")
+    if not isinstance(endpoints, dict):
+        return {}
+    return {
+        n: e["identity"] for n, e in endpoints.items() if isinstance(e, dict) and e.get("identity")
+    }
+
+
 def new_manifest(
     run_id: str, config: dict[str, Any], suites: list[dict[str, Any]]
 ) -> dict[str, Any]:

@@ -97,6 +97,10 @@ def run(
             soft_wrap=True,
         )
     manifest = new_manifest(run_id, config.public_dict(), summary)
+    # Who answers, as the store's identity column names them, written before any request so
+    # the analysis of even a killed run reads only these answers (a replay endpoint's identity
+    # carries its corpus digest: an edited corpus must not mix old answers with new ones).
+    manifest["identities"] = {name: ep.identity for name, ep in endpoints.items()}
     if run_dir.manifest_path.exists():
         previous = run_dir.read_manifest()
         manifest["started_at"] = previous.get("started_at", manifest["started_at"])
@@ -136,7 +140,7 @@ def run(
         seeding="per sample: sha256(run seed, probe id, sample index), stored with each answer",
         endpoints={
             name: {
-                "identity": config.endpoints[name].identity,
+                "identity": endpoints[name].identity,
                 "model_reported": st.model_reported,
                 "requests": st.requests,
                 "retries": st.retries,

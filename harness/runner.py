@@ -48,8 +48,10 @@ def render_transcript(messages: Sequence[Message]) -> str:
 
 
 def build_request(
-    probe: Probe, kind: str, seed: int, logprobs: int | None = None
+    probe: Probe, kind: str, seed: int, logprobs: int | None = None, *, by_id: bool = False
 ) -> GenerateRequest:
+    """The request for one sample; `by_id` names the probe in it, for an endpoint that answers
+    by probe id (replay: two prompt ids may share a text, and a corpus may hold no text)."""
     messages = probe.messages
     s = probe.sampling
     common = {
@@ -58,6 +60,7 @@ def build_request(
         "seed": seed,
         "top_p": s.top_p,
         "logprobs": logprobs,
+        "probe_id": probe.id if by_id else None,
     }
     if kind == "openai-completions":
         prompt = probe.prompt if probe.prompt is not None else render_transcript(messages)
@@ -88,10 +91,11 @@ def plan(
     items = []
     probes = list(probes)
     for name, ep in endpoints.items():
+        by_id = getattr(ep, "answers_by_probe_id", False)
         for probe in probes:
             for i in range(probe.sampling.samples):
                 seed = derive_seed(run_seed, probe.id, i)
-                req = build_request(probe, ep.kind, seed, logprobs)
+                req = build_request(probe, ep.kind, seed, logprobs, by_id=by_id)
                 request_json = req.canonical_json()
                 key = cache_key(ep.identity, request_json, i)
                 items.append(WorkItem(name, probe, i, seed, req, key, request_json))

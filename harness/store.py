@@ -314,17 +314,26 @@ def first_token_top(logprobs: list[dict[str, Any]] | None) -> dict[str, float] |
     return out or None
 
 
-def to_answers(store: Store, endpoints: Iterable[str] | None = None) -> Answers:
+def to_answers(
+    store: Store, endpoints: Iterable[str] | None = None, identities: dict[str, str] | None = None
+) -> Answers:
     """The detector's view of a store: endpoint -> probe id -> texts in sample order.
 
-    Answers stored with logprobs also fill `Answers.first_tokens` (first generated token's
-    top alternatives per sample); stores without logprobs give an empty `first_tokens`.
+    `identities` (endpoint -> identity, from the run's manifest) keeps only the rows that
+    endpoint answered as that identity: a run directory re-used after its endpoint changed
+    (an edited replay corpus) holds the old answers too, and they are not samples of the new
+    one. Endpoints it does not name keep every row. Answers stored with logprobs also fill
+    `Answers.first_tokens` (first generated token's top alternatives per sample); stores
+    without logprobs give an empty `first_tokens`.
     """
     texts: dict[str, dict[str, list[str]]] = {}
     families: dict[str, str] = {}
     prompts: dict[str, str] = {}
     first_tokens: dict[str, dict[str, list[dict[str, float]]]] = {}
+    identities = identities or {}
     for r in store.records(endpoints):
+        if identities.get(r.endpoint, r.identity) != r.identity:
+            continue
         texts.setdefault(r.endpoint, {}).setdefault(r.probe_id, []).append(r.text)
         if r.family:
             families[r.probe_id] = r.family

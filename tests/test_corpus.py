@@ -35,6 +35,9 @@ def test_roundtrip_plain_and_gzip(tmp_path):
         ("[1, 2]", "expected a JSON object"),
         ('{"model": "a", "prompt_id": "p"}', "missing field 'response'"),
         ('{"model": "a", "prompt_id": "p", "response": 3}', "field 'response' must be a string"),
+        ('{"model": "a", "prompt_id": 1.5, "response": ""}', "field 'prompt_id' must be a string"),
+        ('{"model": "a", "prompt_id": true, "response": ""}', "field 'prompt_id' must be a string"),
+        ('{"model": "a", "prompt_id": [1], "response": ""}', "field 'prompt_id' must be a string"),
     ],
 )
 def test_malformed_line_names_file_and_line(tmp_path, line, message):
@@ -111,3 +114,26 @@ def test_merged_corpora_take_each_model_once(tmp_path):
         InputError, match=r"ref answers differently in .*a\.jsonl\.gz and .*c\.jsonl"
     ):
         load_merged([first, clash])
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_byte_that_is_not_utf8_names_its_own_line(tmp_path, gz):
+    """The decoder reads ahead in chunks: the error named line 1 for a bad byte on line 6."""
+    lines = [json.dumps(r).encode() for r in RECS + RECS[:1]]
+    lines.append(json.dumps({"model": "a", "prompt_id": "p", "response": "caf\u00e9"}).encode())
+    lines[-1] = lines[-1].replace(b"\\u00e9", b"\xe9")  # latin-1 "é"
+    data = b"\n".join(lines) + b"\n"
+    path = tmp_path / ("latin1.jsonl.gz" if gz else "latin1.jsonl")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    with pytest.raises(InputError) as err:
+        list(iter_records(path))
+    assert f"{path}:6: not UTF-8 (byte 0xe9 at character" in str(err.value)
+
+
+def test_integer_prompt_ids_are_read_as_their_decimal_strings(tmp_path):
+    """Other corpora in this format number their prompts; 7 and "7" are one prompt."""
+    path = tmp_path / "ids.jsonl"
+    recs = [{"model": m, "prompt_id": pid, "response": m} for m in "ab" for pid in (0, 7, "7")]
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    assert [r["prompt_id"] for r in iter_records(path)] == ["0", "7", "7"] * 2
+    assert load_answers(path).texts["b"] == {"0": ["b"], "7": ["b", "b"]}

@@ -77,10 +77,54 @@ def test_canonical_request_json_is_unchanged_by_the_fast_path():
         logprobs=2,
     )
     slow = asdict(req)
+    assert slow.pop("probe_id") is None  # only set for replay, and then in the JSON as well
     slow["messages"] = [asdict(m) for m in req.messages]
     slow["stop"] = list(req.stop)
     assert req.canonical() == slow
     assert list(req.canonical(with_seed=False)) == [k for k in slow if k != "seed"]
+
+
+def test_a_live_requests_json_and_cache_key_are_those_existing_stores_hold():
+    """Pinned bytes: the replay-only `probe_id` must never reach a live request's JSON, or
+    every store built before it would miss its cache and pay for its answers again."""
+    from harness.config import EndpointSpec
+    from harness.endpoints import make_endpoint
+    from harness.probes import Probe, Sampling
+    from harness.runner import plan
+
+    req = GenerateRequest(
+        messages=(Message("system", "s"), Message("user", "é ✓")),
+        temperature=0.7,
+        max_tokens=9,
+        seed=3,
+        top_p=0.9,
+        stop=("\n",),
+        logprobs=2,
+    )
+    assert req.canonical_json() == (
+        '{"logprobs": 2, "max_tokens": 9, "messages": [{"content": "s", "role": "system"}, '
+        '{"content": "é ✓", "role": "user"}], "n": 1, "prompt": null, "seed": 3, '
+        '"stop": ["\\n"], "temperature": 0.7, "top_p": 0.9}'
+    )
+    probe = Probe(
+        id="t.hi",
+        family="style",
+        suite="t",
+        messages=(Message("user", "Hi"),),
+        prompt=None,
+        sampling=Sampling(temperature=0.0, max_tokens=16, samples=1),
+        tags=(),
+        language="en",
+        expect={},
+        selections=("core",),
+    )
+    live = make_endpoint(EndpointSpec("m", "openai-chat", "http://127.0.0.1:9/v1", "m"))
+    try:
+        (item,) = plan([probe], {"m": live}, run_seed=0)
+    finally:
+        asyncio.run(live.aclose())
+    assert "probe_id" not in item.request_json
+    assert item.key == "3f41c24d9613dbad7e8858e9cc405655f5a701e928444cd7abdcb0e9fa85a904"
 
 
 def test_a_store_that_cannot_write_stops_the_run_with_one_operational_error(tmp_path):

@@ -112,6 +112,24 @@ def test_foreign_saved_dataset_imports_through_the_corpus_path(tmp_path):
     assert got == {(m, p): t for m, p, t in expected}
 
 
+def test_a_foreign_dataset_with_integer_prompt_ids_imports(tmp_path):
+    """Integer ids (a common dataset layout) are read as their decimal strings, as in JSONL."""
+    rows = {
+        "model": ["m1", "m2"],
+        "prompt_id": [7, 7],
+        "prompt": ["Hi?"] * 2,
+        "response": ["a", "b"],
+    }
+    datasets.Dataset.from_dict(rows).to_parquet(str(tmp_path / "ids.parquet"))
+    results = tmp_path / "results"
+    code = main(
+        ["import", str(tmp_path / "ids.parquet"), "--results", str(results), "--run-id", "i"]
+    )
+    assert code == 0
+    got = {(r["endpoint"], r["probe_id"]): r["text"] for r in _all(results / "i")}
+    assert got == {("m1", "7"): "a", ("m2", "7"): "b"}
+
+
 def test_hub_name_without_network_fails_with_one_clear_line(tmp_path):
     started = time.perf_counter()
     proc = subprocess.run(

@@ -45,13 +45,13 @@ def main(args: argparse.Namespace) -> int:
 
     from harness.canaries import mine, mineable
     from harness.errors import InputError
-    from harness.manifest import RunDir
+    from harness.manifest import RunDir, run_identities
     from harness.store import Store, to_answers
 
     run_dir = RunDir(Path(args.run_dir))
     manifest = run_dir.read_manifest()
     with Store(run_dir.store_path) as store:
-        answers = to_answers(store)
+        answers = to_answers(store, identities=run_identities(manifest))
     cfg = manifest["config"]
     reference = args.reference or cfg["reference"]
     if reference not in answers.texts:

@@ -16,11 +16,17 @@ from harness.commands import comma_list, output_console
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "import",
-        help="load an answer corpus (JSONL / .jsonl.gz) into a run directory",
+        help="load an answer corpus or dataset into a run directory",
         description="Import a corpus of answers (one JSON object per line with model, prompt_id, "
-        "prompt, response) into results/<run-id>/ so it can be scored and reported like a run.",
+        "prompt, response) into results/<run-id>/ so it can be scored and reported like a run. "
+        "A dataset with those columns works too, and a `fingerprint export dataset` folder is "
+        "restored exactly as it was stored.",
     )
-    p.add_argument("corpus", help="a .jsonl or .jsonl.gz file")
+    p.add_argument(
+        "corpus",
+        help="a .jsonl / .jsonl.gz corpus, a .parquet / .arrow file, a folder (saved dataset, "
+        "export, or .parquet / .jsonl files), or a Hugging Face hub name (owner/name)",
+    )
     p.add_argument("--models", help="comma-separated models to import (default: all)")
     p.add_argument(
         "--reference", help="the reference model (default: the first model in the corpus)"
@@ -50,10 +56,15 @@ def main(args: argparse.Namespace) -> int:
     from harness.interop.datasets_io import prepare_import
     from harness.pipeline import run
 
+    if args.limit is not None and args.limit < 1:  # 0 read as "no records" in the corpus
+        raise InputError(f"--limit: expected a number of prompts of at least 1, got {args.limit}")
     if (done := prepare_import(args)) is not None:  # dataset sources (Hugging Face, exports)
         return done
     corpus = Path(args.corpus).resolve()
-    available = list(corpus_index(corpus))
+    index = corpus_index(corpus)
+    available = list(index)
+    if not available:
+        raise InputError(f"{corpus}: the corpus holds no records")
     models = comma_list(args.models) or available
     missing = [m for m in models if m not in available]
     if missing:
@@ -83,6 +94,14 @@ def main(args: argparse.Namespace) -> int:
         probes=ProbeSelection(selection="full", corpus=str(corpus), limit=args.limit),
     )
     console = output_console(stderr=True)
+    if conflicts := {m: index[m].conflicts for m in models if index[m].conflicts}:
+        console.print(
+            f"warning: {_records(sum(conflicts.values()))} a model's prompt_id with another "
+            f"response ({_by_model(conflicts)}); the first of each is imported",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     result = run(
         config,
         results=Path(args.results),
@@ -90,9 +109,29 @@ def main(args: argparse.Namespace) -> int:
         show_progress=not args.no_progress,
         console=console,
     )
-    answered = sum(s.answered + s.stored_before for s in result.stats.endpoints.values())
+    new = sum(s.answered for s in result.stats.endpoints.values())
+    reused = sum(s.stored_before + s.from_cache for s in result.stats.endpoints.values())
+    # A corpus probe is asked once, so an endpoint's failures are its unanswered prompts.
+    unanswered = {n: s.failed for n, s in result.stats.endpoints.items() if s.failed}
     console.print(
-        f"imported {answered} answers of {len(models)} models to {len(result.probes)} prompts "
-        f"into {result.run_dir.path} ({result.stats.failed} prompts without an answer)"
+        f"imported {new + reused} answers ({new} new, {reused} already stored) of {len(models)} "
+        f"models to {len(result.probes)} prompts into {result.run_dir.path}"
+        + (f"; prompts without an answer, by model: {_by_model(unanswered)}" if unanswered else ""),
+        markup=False,
+        highlight=False,
+        soft_wrap=True,  # one line however long the path: it is read and grepped
     )
     return 0
+
+
+def _by_model(counts: dict[str, int]) -> str:
+    """Counts per model, largest first ('b 3, c 1'), the rest summed after eight."""
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+    text = ", ".join(f"{m} {n}" for m, n in ranked[:8])
+    if len(ranked) > 8:
+        text += f" and {sum(n for _, n in ranked[8:])} in {len(ranked) - 8} more models"
+    return text
+
+
+def _records(n: int) -> str:
+    return "1 record repeats" if n == 1 else f"{n} records repeat"

@@ -27,6 +27,9 @@ class GenerateRequest:
     top_p: float | None = None
     stop: tuple[str, ...] = ()
     logprobs: int | None = None  # how many top alternatives per token; None = no logprobs
+    # Which probe asks, for endpoints that answer by probe id rather than by text (replay). It
+    # enters `canonical` only when set, so every live request, and its cache key, is unchanged.
+    probe_id: str | None = None
 
     def canonical(self, *, with_seed: bool = True) -> dict[str, Any]:
         """A JSON-ready form with stable key order, used in cache keys and the store."""
@@ -45,6 +48,8 @@ class GenerateRequest:
         }
         if not with_seed:
             data.pop("seed")
+        if self.probe_id is not None:
+            data["probe_id"] = self.probe_id
         return data
 
     def canonical_json(self, *, with_seed: bool = True) -> str:

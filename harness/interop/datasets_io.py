@@ -244,6 +244,9 @@ def _split(ds: Any, source: str) -> Any:
 
 def corpus_record(row: dict[str, Any], where: str) -> dict[str, Any]:
     """A dataset row as the record dict `harness.corpus.iter_records` would yield."""
+    from harness.corpus import normal_prompt_id
+
+    row = {**row, "prompt_id": normal_prompt_id(row.get("prompt_id"))}
     for col in ("model", "prompt_id", "response"):
         if not isinstance(row.get(col), str):
             raise InputError(f"{where}: column '{col}' is missing or not text")
