@@ -295,6 +295,19 @@ def test_failed_requests_name_the_endpoint_and_land_in_check_json(tmp_path) -> N
     assert data["suspects"][0]["outcome"] != "error"  # verdicts from the answers that arrived
 
 
+def _check_with_c5_behind(cfg: Path, fault) -> subprocess.CompletedProcess:
+    """Run `check` with control c5 served by a loopback fake (`fault` shapes its replies)."""
+    raw = yaml.safe_load(cfg.read_text())
+    with CountingProxy(None, fault=fault) as server:
+        raw["endpoints"]["c5"] = {
+            "kind": "openai-chat",
+            "base_url": server.url + "/v1",
+            "model": "m",
+        }
+        cfg.write_text(yaml.safe_dump(raw))
+        return fingerprint("check", str(cfg))
+
+
 def test_a_failing_remote_endpoint_is_named_with_a_retry_hint(tmp_path) -> None:
     from harness.testing.loopback import json_error
 
@@ -306,15 +319,7 @@ def test_a_failing_remote_endpoint_is_named_with_a_retry_hint(tmp_path) -> None:
         )
 
     cfg, out = _replay_check(tmp_path, dict.fromkeys(PANEL, 6))
-    raw = yaml.safe_load(cfg.read_text())
-    with CountingProxy(None, fault=refuse_two) as server:
-        raw["endpoints"]["c5"] = {
-            "kind": "openai-chat",
-            "base_url": server.url + "/v1",
-            "model": "m",
-        }
-        cfg.write_text(yaml.safe_dump(raw))
-        res = fingerprint("check", str(cfg))
+    res = _check_with_c5_behind(cfg, refuse_two)
     assert res.returncode == 1, res.stderr
     (line,) = _error_lines(res)
     assert "(c5: 2)" in line and "run again to retry c5" in line
@@ -353,15 +358,7 @@ def test_remote_tokens_are_what_was_reported_or_a_named_estimate(tmp_path, repor
         return Reply(200, {"content-type": "application/json"}, json.dumps(answer).encode())
 
     cfg, out = _replay_check(tmp_path, dict.fromkeys(PANEL, 6), budget={"max_requests": 1000})
-    raw = yaml.safe_load(cfg.read_text())
-    with CountingProxy(None, fault=None if reports_usage else strip_usage) as server:
-        raw["endpoints"]["c5"] = {
-            "kind": "openai-chat",
-            "base_url": server.url + "/v1",
-            "model": "m",
-        }
-        cfg.write_text(yaml.safe_dump(raw))
-        res = fingerprint("check", str(cfg))
+    res = _check_with_c5_behind(cfg, None if reports_usage else strip_usage)
     assert res.returncode == 0, res.stderr
     data = json.loads((out / "check.json").read_text())
     used, run_dir = data["budget"]["used"], Path(data["run_dir"])

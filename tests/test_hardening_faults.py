@@ -65,9 +65,9 @@ def test_adaptive_limit_halves_once_per_window_and_grows_back():
     asyncio.run(go())
 
 
-def test_canonical_request_json_is_unchanged_by_the_fast_path():
-    """Cache keys hash this JSON: the hand-built dict must equal the dataclasses.asdict one."""
-    req = GenerateRequest(
+def _every_field_request() -> GenerateRequest:
+    """A live request with every sampling field set, non-ASCII text included."""
+    return GenerateRequest(
         messages=(Message("system", "s"), Message("user", "é ✓")),
         temperature=0.7,
         max_tokens=9,
@@ -76,6 +76,11 @@ def test_canonical_request_json_is_unchanged_by_the_fast_path():
         stop=("\n",),
         logprobs=2,
     )
+
+
+def test_canonical_request_json_is_unchanged_by_the_fast_path():
+    """Cache keys hash this JSON: the hand-built dict must equal the dataclasses.asdict one."""
+    req = _every_field_request()
     slow = asdict(req)
     assert slow.pop("probe_id") is None  # only set for replay, and then in the JSON as well
     slow["messages"] = [asdict(m) for m in req.messages]
@@ -92,15 +97,7 @@ def test_a_live_requests_json_and_cache_key_are_those_existing_stores_hold():
     from harness.probes import Probe, Sampling
     from harness.runner import plan
 
-    req = GenerateRequest(
-        messages=(Message("system", "s"), Message("user", "é ✓")),
-        temperature=0.7,
-        max_tokens=9,
-        seed=3,
-        top_p=0.9,
-        stop=("\n",),
-        logprobs=2,
-    )
+    req = _every_field_request()
     assert req.canonical_json() == (
         '{"logprobs": 2, "max_tokens": 9, "messages": [{"content": "s", "role": "system"}, '
         '{"content": "é ✓", "role": "user"}], "n": 1, "prompt": null, "seed": 3, '

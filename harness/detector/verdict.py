@@ -491,28 +491,12 @@ def detect(
         table = similarity.compute(
             answers, [reference, *foils], [reference, *suspects, *controls, *foils]
         )
+    judge = verdict_from_table
     if sequential:
-        from harness.detector.sequential import sequential_verdict
-
-        return [
-            _mind_empty_answers(
-                sequential_verdict(
-                    table,
-                    reference,
-                    s,
-                    controls,
-                    alpha=alpha,
-                    origin_families=origin_families,
-                    foils=foils,
-                ),
-                answers,
-                table.prompts,
-            )
-            for s in suspects
-        ]
+        from harness.detector.sequential import sequential_verdict as judge
     return [
         _mind_empty_answers(
-            verdict_from_table(
+            judge(
                 table,
                 reference,
                 s,
