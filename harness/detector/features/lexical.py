@@ -30,30 +30,27 @@ def _char_codes(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
 
 
-# Word -> 48-bit code. Not Python's hash(): it is salted per process, and a different sort order
-# of the n-gram keys changes float sums in the last digits, so reports would differ run to run.
-_CODES: dict[str, int] = {}
-_CODES_MAX = 1 << 20  # memo entries before it starts over (bounded memory in long processes)
+class _WordCodes(dict):
+    """Word -> 48-bit code, memoised. Not Python's hash(): it is salted per process, and a
+    different sort order of the n-gram keys changes float sums in the last digits, so reports
+    would differ run to run."""
+
+    MAX = 1 << 20  # entries before the memo starts over (bounded memory in long processes)
+
+    def __missing__(self, token: str) -> int:
+        if len(self) >= self.MAX:
+            self.clear()
+        digest = hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=6).digest()
+        code = self[token] = int.from_bytes(digest)
+        return code
 
 
-def _code(token: str) -> int:
-    if len(_CODES) >= _CODES_MAX:
-        _CODES.clear()
-    code = _CODES[token] = int.from_bytes(
-        hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=6).digest()
-    )
-    return code
+_CODES = _WordCodes()
 
 
 def _word_codes(text: str) -> np.ndarray:
     toks = _WORD.findall(text.lower())
-    get = _CODES.get
-    codes = [get(t) for t in toks]
-    return np.fromiter(
-        (c if c is not None else _code(t) for c, t in zip(codes, toks, strict=True)),
-        dtype=np.uint64,
-        count=len(toks),
-    )
+    return np.fromiter(map(_CODES.__getitem__, toks), dtype=np.uint64, count=len(toks))
 
 
 def _ngram_keys(arrs: list[np.ndarray], ns: tuple[int, ...]) -> np.ndarray:
