@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.answers import Answers
-from harness.bench_attribution import run_attribution
+from harness.bench_attribution import attribution_panel, run_attribution
 from harness.corpus import load_answers, responses_file
 from harness.detector import similarity
 from harness.detector.attribution import LEXICAL
@@ -38,11 +38,14 @@ from harness.lineage import (
     LABELS,
     PANEL_RULE,
     case_panel,
+    foils_for,
     load_lineage,
     runnable_cases,
 )
 
 PROMPT_COUNTS = (10, 25, 50, 100, 200)
+# Models outside every case are kept while they cost at most a tenth of the prompts.
+BYSTANDER_LOSS_KEPT = 0.9
 DRAWS = 3
 SCALE_RULE = (
     "scale = each panel's own spread moderated by the documented panels of every case "
@@ -203,18 +206,21 @@ def run_bench(
             f"({'; '.join(reasons[:3])}{more})"
         )
     refs = sorted({c["reference"] for c in cases})
+    n_in_corpus = len({p for per in answers.texts.values() for p in per})
+    answers, left_out = _drop_sparse_bystanders(answers, lineage, cases, refs)
     table = similarity.compute(answers, refs, answers.models)
     if not table.prompts:
         raise InputError(f"{corpus}: {_no_common_prompt(answers)}")
     results = run_cases(answers, lineage, table, pool=pool)
     out = metrics(results)
     out["n_prompts"] = len(table.prompts)
-    out["n_prompts_in_corpus"] = len({p for per in answers.texts.values() for p in per})
-    # Every model is scored on the prompts all of them answered, so one model that answered
-    # few shrinks every case: name (up to 3) models that answered fewest, if any missed one.
+    out["n_prompts_in_corpus"] = n_in_corpus
+    # Every model in the table is scored on the prompts all of them answered, so one model that
+    # answered few shrinks every case: name (up to 3) that answered fewest, if any missed one.
     n_answered = {m: sum(1 for s in per.values() if s) for m, per in answers.texts.items()}
     short = [(m, n) for m, n in n_answered.items() if n < out["n_prompts_in_corpus"]]
     out["fewest_answered"] = dict(sorted(short, key=lambda x: x[1])[:3])
+    out["left_out_models"] = left_out
     out["skipped_cases"] = skipped
     out["unscored_labels"] = dict(
         Counter(r.label for r in results if r.label not in LABELS).most_common()
@@ -265,6 +271,40 @@ def _mean_defined(values: list[float | None]) -> float | None:
     """Mean over the draws where the metric is defined; None when it is in none."""
     ok = [v for v in values if v is not None]
     return float(np.mean(ok)) if ok else None
+
+
+def _drop_sparse_bystanders(
+    answers: Answers, lineage: dict, cases: list[dict], refs: list[str]
+) -> tuple[Answers, dict[str, int]]:
+    """Leave out models no case, panel or attribution reads when, kept, they would cost the
+    cases more than a tenth of the prompts the models they do read all answered; returns the
+    answers kept and {left-out model: prompts it answered}.
+
+    Every model in the table must answer every scored prompt, and a bystander only adds to
+    the per-prompt IDF, so one sparse bystander used to shrink every case to its prompts. A
+    small loss (the development corpus: 802 of 805) keeps every model, as before.
+    """
+    models = answers.models
+    needed: set[str] = set()
+    for c in cases:
+        ref, sus = c["reference"], c["suspect"]
+        needed |= {ref, sus, *foils_for(lineage, models, ref, sus)}
+        needed |= set(
+            attribution_panel(lineage, models, [ref, *foils_for(lineage, models, ref, sus)], sus)
+        )
+        for anchor in refs:  # every panel the moderated scale may read for this suspect
+            controls, foils, _ = case_panel(lineage, models, anchor, sus)
+            needed |= {*controls, *foils}
+    common = set(answers.common_prompts(sorted(needed)))
+    if len(answers.common_prompts()) >= BYSTANDER_LOSS_KEPT * len(common):
+        return answers, {}
+    answered = {m: {p for p, s in answers.texts[m].items() if s} for m in models}
+    left_out = {
+        m: len(answered[m]) for m in models if m not in needed and not common <= answered[m]
+    }
+    if not left_out:
+        return answers, {}
+    return answers.restrict([m for m in models if m not in left_out]), left_out
 
 
 def _no_common_prompt(answers: Answers) -> str:

@@ -423,6 +423,28 @@ def test_no_common_prompt_is_input_error(tmp_path, capsys):
     assert "nor by any two of them" in capsys.readouterr().err
 
 
+def test_a_sparse_model_outside_every_case_does_not_shrink_the_cases(tmp_path, capsys):
+    # X is in no case and in no documented panel; it answered 12 of 30 prompts. Kept, it would
+    # cut every case to those 12; it is left out instead, and the output says so.
+    ans = _world(n_controls=10, n_prompts=30)
+    ans.texts["X"] = dict(list(ans.texts["C9"].items())[:12])
+    lin = {
+        "cases": [{"reference": "R", "suspect": "S", "label": "distilled"}]
+        + [{"reference": "R", "suspect": f"C{i}", "label": "independent"} for i in range(9)],
+        "models": {"R": {"org": "Vendor"}, "S": {"org": "Lab"}},
+    }
+    d = _corpus(tmp_path, lin, ans)
+    out = _bench(capsys, d)
+    assert (out["n_prompts"], out["left_out_models"]) == (30, {"X": 12})
+    assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
+    assert "left out (in no case or panel" in " ".join(capsys.readouterr().out.split())
+    # A model the cases read is never left out: C5 in the panel still shrinks them to 12.
+    ans.texts.pop("X")
+    ans.texts["C5"] = dict(list(ans.texts["C5"].items())[:12])
+    out = _bench(capsys, _corpus(tmp_path, lin, ans))
+    assert (out["n_prompts"], out["left_out_models"]) == (12, {})
+
+
 def test_text_output_does_not_read_model_names_as_markup(tmp_path, capsys):
     # Before: rich.errors.MarkupError (a traceback) for a model named like a closing tag.
     lin = {"cases": [{"reference": "R", "suspect": "S[/x]", "label": "distilled"}]}

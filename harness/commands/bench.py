@@ -96,6 +96,12 @@ def run(args: argparse.Namespace) -> int:
     if result["n_prompts"] < result["n_prompts_in_corpus"]:
         fewest = ", ".join(f"{e(m)} ({n})" for m, n in result["fewest_answered"].items())
         con.print(f"  fewest prompts answered: {fewest}")
+    if result["left_out_models"]:
+        gone = ", ".join(f"{e(m)} ({n})" for m, n in result["left_out_models"].items())
+        con.print(
+            f"  left out (in no case or panel, and kept they would cost more than a tenth of the "
+            f"prompts): {gone}"
+        )
     for s in result["skipped_cases"]:
         con.print(
             f"[bold yellow]skipped case {s['case']}[/] ({e(s['reference'])}, {e(s['suspect'])}, "
