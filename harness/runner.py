@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import random
 import sqlite3
 import time
@@ -263,8 +264,45 @@ class _Writer:
         self._wake.set()
 
 
+def _without_secrets(value, secrets: tuple[str, ...]):
+    """`value` (text, or JSON-ready data) with every known secret value replaced by ***.
+
+    A server may echo request headers (the key among them) in its answer or metadata; the
+    store, reports and exported datasets must never hold it. Only the exact secret values are
+    replaced: an answer's own text is evidence, so nothing merely key-shaped is touched.
+    """
+    secrets = tuple(s for s in secrets if s and len(s) >= 4)
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for s in secrets:
+            value = value.replace(s, "***")
+        return value
+    text = json.dumps(value, ensure_ascii=False)
+    if not any(s in text for s in secrets):
+        return value
+    return _without_secrets_deep(value, secrets)
+
+
+def _without_secrets_deep(value, secrets: tuple[str, ...]):
+    if isinstance(value, str):
+        return _without_secrets(value, secrets)
+    if isinstance(value, dict):
+        return {
+            _without_secrets_deep(k, secrets): _without_secrets_deep(v, secrets)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_without_secrets_deep(v, secrets) for v in value]
+    return value
+
+
 def _record(
-    item: WorkItem, ep: Endpoint, resp: GenerateResponse, choice_index: int
+    item: WorkItem,
+    ep: Endpoint,
+    resp: GenerateResponse,
+    choice_index: int,
+    secrets: tuple[str, ...] = (),
 ) -> AnswerRecord:
     choice = resp.choices[choice_index]
     return AnswerRecord(
@@ -277,13 +315,13 @@ def _record(
         sample_index=item.sample_index,
         seed=item.seed,
         request=item.request_json or item.request.canonical_json(),
-        text=choice.text,
+        text=_without_secrets(choice.text, secrets),
         finish_reason=choice.finish_reason,
         usage=resp.usage,
         logprobs=None if choice.logprobs is None else [asdict(t) for t in choice.logprobs],
         model_reported=resp.model_reported,
         latency_s=resp.latency_s,
-        raw=resp.raw,
+        raw=_without_secrets(resp.raw, secrets),
         created_at=time.time(),
     )
 
@@ -349,7 +387,7 @@ async def _ask(
         limit.release(window, False, True)
         if budget is not None:
             budget.settle(held, resp.usage, prices)
-        writer.put(_record(item, ep, resp, 0))
+        writer.put(_record(item, ep, resp, 0, secrets))
         stats.answered += 1
         stats.prompt_tokens += resp.usage.get("prompt_tokens", 0)
         stats.completion_tokens += resp.usage.get("completion_tokens", 0)

@@ -9,12 +9,13 @@ and every exception text is searched for the key.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 
 import pytest
 
 from harness.cli import main as cli
-from harness.testing.loopback import CountingProxy, json_error
+from harness.testing.loopback import CountingProxy, Reply, fake_answer, json_error
 
 # A neutral variable name: the CLI's scrub of KEY/TOKEN-named variables must not be what saves us.
 ENV = "FP_HARDENING_CREDENTIAL"
@@ -36,6 +37,15 @@ def _flaky(n: int, body: bytes):
     return json_error(503, f"overloaded (key {KEY})", {"retry-after": "0"}) if n % 3 == 0 else None
 
 
+def _echo(n: int, body: bytes):
+    # A 200 answer that echoes the request's headers, as some debugging gateways do: in the
+    # answer text and in the response's own fields (which the store keeps as `raw`).
+    answer = json.loads(fake_answer("/v1/chat/completions", body))
+    answer["choices"][0]["message"]["content"] += f" (you sent Authorization: Bearer {KEY})"
+    answer["echo"] = {"headers": {"authorization": f"Bearer {KEY}"}}
+    return Reply(200, {"content-type": "application/json"}, json.dumps(answer).encode())
+
+
 def _config(tmp_path, urls: dict[str, str]):
     from tests.test_runner import write_config
 
@@ -53,8 +63,9 @@ def _leaks(text: str) -> list[str]:
         {"ok": None, "forbidden": _html_reject},
         {"ok": None, "flaky": _flaky},
         {"rejected": _reject},
+        {"ok": None, "echoing": _echo},
     ],
-    ids=["ok+401", "ok+403-html", "ok+503", "401-only"],
+    ids=["ok+401", "ok+403-html", "ok+503", "401-only", "ok+200-echo"],
 )
 def test_key_appears_nowhere_after_a_run(tmp_path, monkeypatch, capsys, caplog, faults):
     monkeypatch.setenv(ENV, KEY)
