@@ -13,7 +13,7 @@ import numpy as np
 
 from harness.answers import Answers
 from harness.detector import Attribution, Verdict, attribute, detect, similarity_matrix
-from harness.errors import InputError
+from harness.errors import InputError, OperationalError
 from harness.manifest import RunDir, run_identities
 from harness.store import Store, to_answers
 
@@ -77,6 +77,15 @@ def analyse(run_dir: RunDir, *, alpha: float = 0.05) -> Analysis:
         failures = store.failures()
     present = [m for m in models if m in stored.texts]
     if reference not in present:
+        failed = [f for f in failures if f["endpoint"] == reference]
+        aborted = (manifest.get("endpoints") or {}).get(reference, {}).get("aborted")
+        if failed or aborted:
+            # The input was fine; the endpoint failed: an operational error (exit 1), saying why.
+            why = aborted or failed[0]["error"]
+            raise OperationalError(
+                f"{run_dir.path}: no answer of the reference {reference!r} arrived "
+                f"({len(failed)} request(s) failed; {why}); run again once it answers"
+            )
         raise InputError(
             f"{run_dir.path}: the store holds no answers of the reference {reference!r}"
         )
