@@ -33,6 +33,8 @@ class Analysis:
     candidates: list[str] = field(default_factory=list)
     attributions: list[Attribution] = field(default_factory=list)
     alpha: float = 0.05  # the level every verdict here was decided at
+    # What a reader must see before the verdicts: an unfinished run, models without answers.
+    warnings: list[str] = field(default_factory=list)
 
 
 def panel(reference: str, suspects: list[str], controls: list[str]) -> dict[str, list[str]]:
@@ -62,6 +64,37 @@ def _coverage_note(answers: Answers, reference: str, models: list[str]) -> str |
         f"judged on the {len(common)} of the reference's {len(asked)} probes that the suspect "
         f"and every control answered; answered fewer: {', '.join(short)}"
     )
+
+
+def _warnings(
+    manifest: dict[str, Any],
+    models: list[str],
+    present: list[str],
+    failures: list[dict[str, Any]],
+    answers: Answers,
+) -> list[str]:
+    """An unfinished run and every configured model without answers, each said in one line."""
+    out = []
+    status = manifest.get("status", "complete")
+    if status != "complete":
+        planned = manifest.get("planned_answers")
+        got = answers.n_samples()
+        of = f"{got} of {planned} planned answers" if planned else f"{got} answers"
+        out.append(
+            f"unfinished run (status: {status}): {of} are stored and the verdicts use only "
+            "those; run the same command again to resume"
+        )
+    endpoints = manifest.get("endpoints") or {}
+    for m in models:
+        if m in present:
+            continue
+        failed = [f for f in failures if f["endpoint"] == m]
+        why = (endpoints.get(m) or {}).get("aborted") or (failed[0]["error"] if failed else "")
+        out.append(
+            f"no verdict for {m}: no answer of it is stored"
+            + (f" ({len(failed)} request(s) failed: {why})" if why else "")
+        )
+    return out
 
 
 def analyse(run_dir: RunDir, *, alpha: float = 0.05) -> Analysis:
@@ -131,4 +164,5 @@ def analyse(run_dir: RunDir, *, alpha: float = 0.05) -> Analysis:
         candidates=candidates,
         attributions=attributions,
         alpha=alpha,
+        warnings=_warnings(manifest, models, present, failures, answers),
     )

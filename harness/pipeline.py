@@ -101,10 +101,12 @@ def run(
     # the analysis of even a killed run reads only these answers (a replay endpoint's identity
     # carries its corpus digest: an edited corpus must not mix old answers with new ones).
     manifest["identities"] = {name: ep.identity for name, ep in endpoints.items()}
+    previous: dict = {}
     if run_dir.manifest_path.exists():
         previous = run_dir.read_manifest()
         manifest["started_at"] = previous.get("started_at", manifest["started_at"])
         manifest["attempts"] = previous.get("attempts", 1) + 1
+    manifest["planned_answers"] = sum(p.sampling.samples for p in probes) * len(endpoints)
     run_dir.write_manifest(manifest)
 
     async def go() -> RunStats:
@@ -132,7 +134,16 @@ def run(
         finally:
             await asyncio.gather(*(ep.aclose() for ep in endpoints.values()))
 
-    stats = asyncio.run(go())
+    try:
+        stats = asyncio.run(go())
+    except KeyboardInterrupt:
+        # The answers are in the store already; the manifest must not look like a live run.
+        manifest.update(
+            status="interrupted",
+            interrupted_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        )
+        run_dir.write_manifest(manifest)
+        raise
     manifest.update(
         finished_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         status="complete" if stats.failed == 0 else "incomplete",
@@ -159,8 +170,12 @@ def run(
             for name, st in stats.endpoints.items()
         },
         requests=stats.requests,
+        answers_stored=sum(
+            st.answered + st.stored_before + st.from_cache for st in stats.endpoints.values()
+        ),
         wall_s=round(stats.wall_s, 3),
     )
+    _carry_totals(manifest, previous)
     if stats.budget_stopped:
         manifest.update(status="stopped by budget", budget_stopped=stats.budget_stopped)
     run_dir.write_manifest(manifest)
@@ -170,3 +185,21 @@ def run(
             f"in {run_dir.path}"
         )
     return RunResult(run_dir, stats, manifest, probes)
+
+
+_SUMMED = ("requests", "prompt_tokens", "completion_tokens", "cost")
+
+
+def _carry_totals(manifest: dict, previous: dict) -> None:
+    """Per endpoint, `all_attempts` sums what every finished attempt sent and spent, and the
+    model a server reported is kept when a resumed attempt asked nothing: a re-run must not
+    erase what an earlier, paid attempt recorded."""
+    before = previous.get("endpoints") or {}
+    for name, now in manifest["endpoints"].items():
+        old = before.get(name) or {}
+        old_total = old.get("all_attempts") or {k: old.get(k, 0) for k in _SUMMED}
+        now["all_attempts"] = {
+            k: round((old_total.get(k) or 0) + (now.get(k) or 0), 6) for k in _SUMMED
+        }
+        if not now.get("model_reported") and old.get("model_reported"):
+            now["model_reported"] = old["model_reported"]

@@ -102,6 +102,10 @@ def test_key_appears_nowhere_after_a_run(tmp_path, monkeypatch, capsys, caplog, 
     # also when it was the reference and nothing is left to analyse: not bad input).
     refused = "rejected" in faults or "forbidden" in faults
     assert code == (1 if refused else 0), out.err
+    if "ok" in faults and "rejected" in faults:  # a suspect refused: every report says so
+        (md,) = results.rglob("report.md")
+        assert "**Warning:** no verdict for rejected: no answer of it is stored" in md.read_text()
+        assert "HTTP 401" in md.read_text()
     if "ok" not in faults:  # the reference itself refused: the error line says so and why
         assert "no answer of the reference" in out.err and "HTTP 401" in out.err, out.err
     if "rejected" in faults:

@@ -217,3 +217,52 @@ def test_an_endpoint_without_a_role_is_never_asked(tmp_path):
     urls.pop("spare")
     again = load_config(write_config(tmp_path, urls, {"suspects": ["sus"]}))
     assert run(again, results=tmp_path / "results", show_progress=False).run_dir == result.run_dir
+
+
+def _slow(n: int, body: bytes):
+    time.sleep(0.3)  # then answer normally: slow enough to interrupt mid-run
+    return None
+
+
+def test_an_interrupted_run_says_so_and_its_report_warns_until_resumed(tmp_path):
+    """Ctrl-C: exit 130, manifest status `interrupted` (it stayed `running`), a report of
+    the partial run warns on top; the resumed run is complete and sums both attempts."""
+    from harness.cli import main
+
+    with CountingProxy(None, fault=_slow) as proxy, CountingProxy(None, fault=_slow) as other:
+        cfg_path = write_config(tmp_path, {"ref": proxy.url, "sus": other.url})
+        results = tmp_path / "results"
+        cmd = [sys.executable, "-m", "harness.cli", "run", str(cfg_path), "--results"]
+        child = subprocess.Popen(
+            [*cmd, str(results), "--no-progress"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline and proxy.log.count + other.log.count < 3:
+            time.sleep(0.05)
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=60)
+        assert child.returncode == 130, err
+        (run_path,) = results.iterdir()
+        manifest = RunDir(run_path).read_manifest()
+        assert manifest["status"] == "interrupted" and manifest["planned_answers"] == 2 * PLANNED
+        assert main(["report", str(run_path), "--quiet"]) == 0
+        md = (run_path / "report.md").read_text()
+        assert "**Warning:** unfinished run (status: interrupted)" in md
+        assert f"of {2 * PLANNED} planned answers are stored" in md
+        result = run(load_config(cfg_path), results=results, show_progress=False)
+    done = result.manifest
+    assert done["status"] == "complete" and done["answers_stored"] == 2 * PLANNED
+    assert main(["report", str(run_path), "--quiet"]) == 0
+    assert "Warning" not in (run_path / "report.md").read_text()
+    # A finished re-run asks nothing; what the earlier attempt sent is still on record.
+    again = run(load_config(cfg_path), results=results, show_progress=False).manifest
+    ref = again["endpoints"]["ref"]
+    assert (
+        ref["requests"] == 0
+        and ref["all_attempts"]["requests"]
+        == done["endpoints"]["ref"]["all_attempts"]["requests"]
+        > 0
+    )

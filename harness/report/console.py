@@ -30,6 +30,8 @@ def print_analysis(analysis: Analysis, console: Console) -> None:
     from harness.report.json_report import decision_rule, sim_to_reference, summary_row
 
     sim_ref = sim_to_reference(analysis)
+    for w in analysis.warnings:
+        console.print(f"[bold yellow]warning:[/] {escape(w)}")
     table = Table(
         title=f"Suspects against reference [bold]{analysis.reference}[/]", title_justify="left"
     )

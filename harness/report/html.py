@@ -43,7 +43,7 @@ th{background:#f2f4f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
 pre{white-space:pre-wrap;word-wrap:break-word;margin:0;font:13px/1.4 ui-monospace,monospace}
 .prompt{background:#eef3fb;border-left:4px solid #1f4e9c;padding:6px 10px;margin:6px 0}
 figure{margin:12px 0 24px;overflow-x:auto}figcaption{color:#555;font-size:13px}
-.null{color:#444;font-size:13px}.muted{color:#666}details summary{cursor:pointer;color:#1f4e9c}
+.null{color:#444;font-size:13px}.muted{color:#666}.warning{background:#fff4d6;border-left:4px solid #e0a100;padding:6px 10px}details summary{cursor:pointer;color:#1f4e9c}
 """
 
 
@@ -208,6 +208,7 @@ def render_dict(data: dict[str, Any]) -> str:
         f"<h1>Was it distilled from <span style='color:#1f4e9c'>{esc(ref)}</span>?</h1>",
         f"<p class='muted'>run <code>{esc(data['run_id'])}</code> · {esc(data['generated_by'])}"
         f" · generated {esc(data['generated_at'])}</p>",
+        *[f"<p class='warning'><b>Warning:</b> {esc(w)}</p>" for w in data.get("warnings", [])],
         "<h2 id='verdicts'>Verdicts</h2>",
         *_summary(data),
         f"<p class='null'>Verdict rule: {esc(data['decision_rule'])}</p>",

@@ -244,6 +244,7 @@ def to_dict(analysis: Analysis) -> dict[str, Any]:
         "run_id": analysis.manifest.get("run_id"),
         "reference": analysis.reference,
         "alpha": analysis.alpha,
+        "warnings": list(analysis.warnings),
         "decision_rule": decision_rule(analysis.alpha),
         "suspects": analysis.suspects,
         "controls": analysis.controls_of,

@@ -59,6 +59,8 @@ def render_dict(data: dict[str, Any], plot_links: dict[str, str] | None = None) 
         f"Run `{cell(data['run_id'])}` · {cell(data['generated_by'])} · generated "
         f"{cell(data['generated_at'])}",
         "",
+        *[f"> **Warning:** {cell(w)}" for w in data.get("warnings", [])],
+        *([""] if data.get("warnings") else []),
         "## Verdicts",
         "",
         _row(
