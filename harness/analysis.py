@@ -97,7 +97,9 @@ def _warnings(
     return out
 
 
-def analyse(run_dir: RunDir, *, alpha: float = 0.05) -> Analysis:
+def analyse(run_dir: RunDir, *, alpha: float = 0.05, sequential: bool = False) -> Analysis:
+    """`sequential`: judge each suspect in looks over a growing share of its probes
+    (detector/sequential.py) and report how many it took to settle."""
     manifest = run_dir.read_manifest()
     if not run_dir.store_path.exists():
         raise InputError(f"{run_dir.path}: no store in this run directory")
@@ -130,7 +132,7 @@ def analyse(run_dir: RunDir, *, alpha: float = 0.05) -> Analysis:
     # detector restricts to them), so one model's gaps never shrink another suspect's evidence.
     verdicts = []
     for s, panel_s in controls_of.items():
-        for v in detect(answers, reference, [s], panel_s, alpha=alpha):
+        for v in detect(answers, reference, [s], panel_s, alpha=alpha, sequential=sequential):
             note = _coverage_note(answers, reference, [s, *panel_s])
             if note:
                 v.notes.append(note)

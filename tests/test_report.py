@@ -115,6 +115,20 @@ def test_every_format_states_the_significance_level_it_decided_at(
     assert rule in " ".join(capsys.readouterr().out.split())
 
 
+def test_sequential_reports_show_where_each_verdict_settled(tmp_path: Path, run_dir: Path) -> None:
+    out = tmp_path / "seq"
+    assert main(["report", str(run_dir), "--sequential", "--out", str(out), "--quiet"]) == 0
+    data = json.loads((out / "report.json").read_text())
+    looks = data["sequential"]["student"]
+    assert looks and looks[0]["probes"] == 10 and looks == sorted(looks, key=lambda x: x["probes"])
+    (row,) = data["summary"]
+    assert row["n_probes"] == looks[-1]["probes"]
+    assert any(n.startswith("sequential:") for n in row["notes"])
+    assert (out / "plots" / "sequential-student.svg").exists()
+    assert main(["report", str(run_dir), "--out", str(tmp_path / "plain"), "--quiet"]) == 0
+    assert json.loads((tmp_path / "plain" / "report.json").read_text())["sequential"] == {}
+
+
 def test_json_schema_holds_what_html_shows(run_dir: Path) -> None:
     data = json.loads((run_dir / "report.json").read_text())
     assert data["schema_version"] == "2.4"

@@ -24,6 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", help="where to write the reports (default: RUN_DIR)")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument(
+        "--sequential",
+        action="store_true",
+        help="judge in looks after 10, 25, 50, ... probes and say where each verdict settled "
+        "(each look at alpha / looks, so stopping early keeps the error rate)",
+    )
     p.add_argument("--quiet", action="store_true", help="do not print the verdict table")
     p.set_defaults(func=main)
 
@@ -42,7 +48,7 @@ def main(args: argparse.Namespace) -> int:
     run_dir = RunDir(Path(args.run_dir))
     if not run_dir.path.is_dir():
         raise InputError(f"{run_dir.path}: no such run directory")
-    analysis = analyse(run_dir, alpha=args.alpha)
+    analysis = analyse(run_dir, alpha=args.alpha, sequential=args.sequential)
     written = write_reports(analysis, Path(args.out) if args.out else run_dir.path, formats)
     console = output_console()
     if not args.quiet:

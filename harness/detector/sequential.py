@@ -38,6 +38,7 @@ def sequential_verdict(
     looks = schedule(len(order))
     level = alpha / len(looks)
     v = None
+    taken: list[dict] = []
     for n in looks:
         v = verdict_from_table(
             table,
@@ -49,9 +50,11 @@ def sequential_verdict(
             rows=np.sort(order[:n]),
             foils=foils,
         )
+        taken.append({"probes": int(n), "p": v.p_value})
         if v.outcome in ("distilled", "related"):
             break
     assert v is not None
+    v.looks = taken
     v.notes.append(
         f"sequential: {len(looks)} looks at {looks} probes, each at alpha/{len(looks)} = "
         f"{level:.3g} (Bonferroni spending); stopped after {v.n_probes} probes"

@@ -98,6 +98,8 @@ class Verdict:
     features: dict[str, float] = field(default_factory=dict)
     # The significance level this verdict was decided at (a sequential look's own level).
     alpha: float = 0.05
+    # Sequential mode only: {"probes", "p"} after each look taken, in order.
+    looks: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict (NaN becomes None)."""
