@@ -100,3 +100,15 @@ def test_a_run_without_controls_says_its_panel_is_the_other_suspects(tmp_path: P
     for v in verdicts:
         assert v.n_controls == len(CONTROLS) - 1
         assert any("the controls are the other suspects" in n for n in v.notes)
+
+
+def test_a_probe_where_the_controls_agree_exactly_gets_a_readable_z() -> None:
+    # On p0 every control gives the same answer (spread 0): z used to divide by 1e-3 and read
+    # about +1000 in every report; it now divides by at least a fifth of the typical spread.
+    ans = _answers(set())
+    ans.texts["mute"]["p0"] = list(ans.texts["ref"]["p0"])  # the suspect copies the reference
+    for c in CONTROLS:
+        ans.texts[c]["p0"] = ["the same words from every control model"]
+    (v,) = detect(ans, "ref", ["mute"], CONTROLS)
+    top = v.top_probes[0]
+    assert top.prompt_id == "p0" and 1 < top.z < 500  # was (1 - 0) / 1e-3 = 1000

@@ -41,6 +41,8 @@ OUTCOMES = ("distilled", "related", "not distilled", "inconclusive")
 # fixed a priori (not tuned on any labels): a student rarely gets most of the way to the teacher.
 # Share of empty suspect answers from which a verdict says so (they score as no overlap).
 EMPTY_SHARE_NOTED = 0.2
+# A probe's z in the evidence tables divides by at least this share of the median probe sd.
+Z_SD_FLOOR = 0.2
 RELATED_MIN_PROBES = 10
 RELATED_CLOSED_SHARE = 0.8
 
@@ -261,7 +263,11 @@ def _excess(table, reference, suspect, controls, rows) -> tuple[np.ndarray, np.n
     c = table.sims["char4"][rows][:, table.model_index(controls), a]
     mu = c.mean(axis=1) if c.shape[1] else np.full(len(s), np.nan)  # no controls: no baseline
     sd = c.std(axis=1, ddof=1) if c.shape[1] > 1 else np.full(len(mu), np.nan)
-    z = (s - mu) / np.maximum(sd, 1e-3)
+    # Floor a probe's spread at a fifth of the typical one: where the controls happen to agree
+    # exactly (identical or empty answers) z would otherwise read +1000 in every report.
+    typical = np.nanmedian(sd) if np.isfinite(sd).any() else np.nan
+    floor = max(Z_SD_FLOOR * typical, 1e-3) if np.isfinite(typical) else 1e-3
+    z = (s - mu) / np.maximum(sd, floor)
     return s, mu, z
 
 
