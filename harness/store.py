@@ -284,11 +284,16 @@ def row_record(row: dict[str, Any]) -> AnswerRecord:
 
 def prompt_text(request_json: str) -> str:
     """The human-readable prompt of a stored request: its last user turn, or the raw prompt."""
+    return _prompt_of(request_json)[0]
+
+
+def _prompt_of(request_json: str) -> tuple[str, bool]:
+    """(prompt text, whether it came from a chat request's user turn)."""
     req = json.loads(request_json)
     for m in reversed(req.get("messages") or []):
         if m.get("role") == "user":
-            return str(m.get("content", ""))
-    return str(req.get("prompt") or "")
+            return str(m.get("content", "")), True
+    return str(req.get("prompt") or ""), False
 
 
 def first_token_top(logprobs: list[dict[str, Any]] | None) -> dict[str, float] | None:
@@ -330,6 +335,7 @@ def to_answers(
     families: dict[str, str] = {}
     prompts: dict[str, str] = {}
     first_tokens: dict[str, dict[str, list[dict[str, float]]]] = {}
+    rendered: set[str] = set()  # prompts known so far only from a completions request
     identities = identities or {}
     for r in store.records(endpoints):
         if identities.get(r.endpoint, r.identity) != r.identity:
@@ -337,8 +343,13 @@ def to_answers(
         texts.setdefault(r.endpoint, {}).setdefault(r.probe_id, []).append(r.text)
         if r.family:
             families[r.probe_id] = r.family
-        if r.probe_id not in prompts:
-            prompts[r.probe_id] = prompt_text(r.request)
+        # A chat request's user turn is the prompt as written; a completions request holds a
+        # rendered transcript ("User: ...\nAssistant:"), shown only when no chat request exists.
+        if r.probe_id not in prompts or r.probe_id in rendered:
+            text, chat = _prompt_of(r.request)
+            if r.probe_id not in prompts or chat:
+                prompts[r.probe_id] = text
+                (rendered.discard if chat else rendered.add)(r.probe_id)
         top = first_token_top(r.logprobs)
         if top is not None:
             first_tokens.setdefault(r.endpoint, {}).setdefault(r.probe_id, []).append(top)

@@ -112,3 +112,27 @@ def test_a_probe_where_the_controls_agree_exactly_gets_a_readable_z() -> None:
     (v,) = detect(ans, "ref", ["mute"], CONTROLS)
     top = v.top_probes[0]
     assert top.prompt_id == "p0" and 1 < top.z < 500  # was (1 - 0) / 1e-3 = 1000
+
+
+def test_the_prompt_shown_is_the_chat_users_words_not_a_completions_transcript(tmp_path):
+    from harness.store import AnswerRecord, Store, to_answers
+
+    completions = '{"messages": [], "prompt": "User: Name a fruit.\\nAssistant:"}'
+    chat = '{"messages": [{"role": "user", "content": "Name a fruit."}], "prompt": null}'
+    with Store(tmp_path / "s.sqlite") as store:
+        store.put_many(
+            [
+                AnswerRecord(
+                    key=f"k{i}",
+                    endpoint=e,
+                    identity=e,
+                    probe_id="p",
+                    sample_index=0,
+                    request=req,
+                    text="apple",
+                )
+                for i, (e, req) in enumerate([("base", completions), ("chat", chat)])
+            ]
+        )
+        assert to_answers(store).prompts == {"p": "Name a fruit."}
+        assert to_answers(store, ["base"]).prompts == {"p": "User: Name a fruit.\nAssistant:"}
