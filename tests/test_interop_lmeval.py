@@ -79,6 +79,8 @@ def test_exported_probes_run_in_lm_eval_with_all_repeats_stored(local_model, tmp
         (repeats,) = sample["resps"]  # one request, every repeat's answer
         assert len(repeats) == 5 and len(sample["filtered_resps"][0]) == 5
         assert res["results"]["fp_random"]["answers,all-repeats"] == 5.0
+        manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+        assert manifest["status"] == "complete" and manifest["finished_at"]
 
         with Store(tmp_path / "run" / "store.sqlite") as store:
             records = list(store.records())

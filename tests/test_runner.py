@@ -220,7 +220,7 @@ def test_an_endpoint_without_a_role_is_never_asked(tmp_path):
 
 
 def _slow(n: int, body: bytes):
-    time.sleep(0.3)  # then answer normally: slow enough to interrupt mid-run
+    time.sleep(1.0)  # then answer normally: slow enough to interrupt mid-run, even under load
     return None
 
 
@@ -239,9 +239,12 @@ def test_an_interrupted_run_says_so_and_its_report_warns_until_resumed(tmp_path)
             stderr=subprocess.PIPE,
             text=True,
         )
-        deadline = time.time() + 60
-        while time.time() < deadline and proxy.log.count + other.log.count < 3:
+        deadline, stored = time.time() + 60, 0
+        while time.time() < deadline and stored < 2:  # an answer of each, then Ctrl-C
             time.sleep(0.05)
+            for db in results.glob("*/store.sqlite"):
+                with Store(db) as store:
+                    stored = len(store.endpoints())
         child.send_signal(signal.SIGINT)
         _, err = child.communicate(timeout=60)
         assert child.returncode == 130, err

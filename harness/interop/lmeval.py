@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections import Counter
 from pathlib import Path
 from types import MappingProxyType
@@ -258,6 +259,7 @@ class FingerprintLM(LM):
         for field in ("requests", "retries", "answered", "failed", "from_cache", "stored_before"):
             totals[field] = totals.get(field, 0) + getattr(st, field)
         manifest["status"] = "complete" if stats.failed == 0 else "incomplete"
+        manifest["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.run_dir.write_manifest(manifest)
 
 
