@@ -219,17 +219,28 @@ def test_an_endpoint_without_a_role_is_never_asked(tmp_path):
     assert run(again, results=tmp_path / "results", show_progress=False).run_dir == result.run_dir
 
 
-def _slow(n: int, body: bytes):
-    time.sleep(1.0)  # then answer normally: slow enough to interrupt mid-run, even under load
-    return None
+def _as_from_a_shell() -> None:
+    """Give the child the Ctrl-C a terminal gives: some library in this test process ignores
+    SIGINT, and an ignored SIGINT is inherited (Python then never installs its handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def test_an_interrupted_run_says_so_and_its_report_warns_until_resumed(tmp_path):
     """Ctrl-C: exit 130, manifest status `interrupted` (it stayed `running`), a report of
     the partial run warns on top; the resumed run is complete and sums both attempts."""
+    import threading
+
     from harness.cli import main
 
-    with CountingProxy(None, fault=_slow) as proxy, CountingProxy(None, fault=_slow) as other:
+    gate = threading.Event()  # each fake answers once, then holds every request until set
+
+    def held(n: int, body: bytes):
+        if n >= 1:
+            gate.wait(60)
+        return None
+
+    with CountingProxy(None, fault=held) as proxy, CountingProxy(None, fault=held) as other:
         cfg_path = write_config(tmp_path, {"ref": proxy.url, "sus": other.url})
         results = tmp_path / "results"
         cmd = [sys.executable, "-m", "harness.cli", "run", str(cfg_path), "--results"]
@@ -238,6 +249,7 @@ def test_an_interrupted_run_says_so_and_its_report_warns_until_resumed(tmp_path)
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_as_from_a_shell,
         )
         deadline, stored = time.time() + 60, 0
         while time.time() < deadline and stored < 2:  # an answer of each, then Ctrl-C
@@ -245,10 +257,11 @@ def test_an_interrupted_run_says_so_and_its_report_warns_until_resumed(tmp_path)
             for db in results.glob("*/store.sqlite"):
                 with Store(db) as store:
                     stored = len(store.endpoints())
-        child.send_signal(signal.SIGINT)
+        child.send_signal(signal.SIGINT)  # mid-run for certain: the rest is being held
         _, err = child.communicate(timeout=60)
+        gate.set()
         assert child.returncode == 130, err
-        (run_path,) = results.iterdir()
+        (run_path,) = (m.parent for m in results.glob("*/manifest.json"))
         manifest = RunDir(run_path).read_manifest()
         assert manifest["status"] == "interrupted" and manifest["planned_answers"] == 2 * PLANNED
         assert main(["report", str(run_path), "--quiet"]) == 0
@@ -269,3 +282,22 @@ def test_an_interrupted_run_says_so_and_its_report_warns_until_resumed(tmp_path)
         == done["endpoints"]["ref"]["all_attempts"]["requests"]
         > 0
     )
+
+
+def test_a_changed_config_pays_only_for_what_is_new(tmp_path):
+    """`run` shares one answer store per results directory: adding a suspect is a new run id,
+    and only the new suspect is asked (before, every answer was bought again)."""
+    from harness.cli import main
+
+    with CountingProxy(None) as a, CountingProxy(None) as b, CountingProxy(None) as c:
+        first = write_config(tmp_path / "one", {"ref": a.url, "sus": b.url})
+        results = str(tmp_path / "results")
+        assert main(["run", str(first), "--results", results, "--no-progress"]) == 0
+        assert (a.log.count, b.log.count, c.log.count) == (PLANNED, PLANNED, 0)
+        second = write_config(tmp_path / "two", {"ref": a.url, "sus": b.url, "new": c.url})
+        assert main(["run", str(second), "--results", results, "--no-progress"]) == 0
+        assert (a.log.count, b.log.count, c.log.count) == (PLANNED, PLANNED, PLANNED)
+        assert len(list((tmp_path / "results").glob("*/manifest.json"))) == 2
+        argv = ["run", str(second), "--results", str(tmp_path / "fresh"), "--no-progress"]
+        assert main([*argv, "--no-cache"]) == 0  # opting out buys everything again
+        assert (a.log.count, b.log.count, c.log.count) == (2 * PLANNED,) * 3

@@ -36,11 +36,29 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--run-id", help="run directory name (default: derived from the config, so re-runs resume)"
     )
     p.add_argument(
-        "--cache", help="a shared store consulted before asking and filled as answers arrive"
+        "--cache",
+        help="a store shared across runs, consulted before asking and filled as answers arrive "
+        f"(default: RESULTS/{DEFAULT_CACHE}, so a changed config re-asks only what is new)",
+    )
+    p.add_argument(
+        "--no-cache", action="store_true", help="do not use the shared store (only the run's own)"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON on stdout")
     p.set_defaults(func=main)
+
+
+DEFAULT_CACHE = "cache.sqlite"
+
+
+def _cache(args: argparse.Namespace) -> Path | None:
+    """The shared answer store: every run under one results directory reads it before asking
+    (a config with one more suspect pays for that suspect only) and adds what it buys."""
+    if args.no_cache:
+        if args.cache:
+            raise InputError("give either --cache FILE or --no-cache")
+        return None
+    return Path(args.cache) if args.cache else Path(args.results) / DEFAULT_CACHE
 
 
 def _local(args: argparse.Namespace):
@@ -71,7 +89,7 @@ def main(args: argparse.Namespace) -> int:
         config,
         results=Path(args.results),
         run_id=args.run_id,
-        cache=Path(args.cache) if args.cache else None,
+        cache=_cache(args),
         show_progress=not args.no_progress,
         console=console,
     )
