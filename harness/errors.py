@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 
 class FingerprintError(Exception):
@@ -34,10 +35,27 @@ _KEYISH = re.compile(
 
 def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
     """Remove known secret values and anything shaped like a credential from `text`."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return _KEYISH.sub(lambda m: m.group(1) + "***", text)
+    return _KEYISH.sub(lambda m: m.group(1) + "***", scrub(text, secrets))
+
+
+def scrub(value: Any, secrets: list[str] | tuple[str, ...] = ()) -> Any:
+    """`value` (text, or JSON-ready data) with every known secret value replaced by ***.
+
+    Only the exact values: what a model answered is evidence, so text that merely looks like
+    a key stays (`redact` also masks those, for error messages).
+    """
+    if not secrets:  # keyless endpoints (most local ones): nothing to walk
+        return value
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret and len(secret) >= 4:
+                value = value.replace(secret, "***")
+        return value
+    if isinstance(value, dict):
+        return {scrub(k, secrets): scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(v, secrets) for v in value]
+    return value
 
 
 def secret_values() -> list[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import random
 import sqlite3
 import time
@@ -22,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from harness.budget import Budget, BudgetExceeded, Prices
 from harness.endpoints import Endpoint, EndpointError, GenerateRequest, GenerateResponse
-from harness.errors import FingerprintError, OperationalError, redact
+from harness.errors import FingerprintError, OperationalError, redact, scrub
 from harness.messages import Message
 from harness.probes import Probe
 from harness.store import AnswerRecord, Store, cache_key
@@ -264,39 +263,6 @@ class _Writer:
         self._wake.set()
 
 
-def _without_secrets(value, secrets: tuple[str, ...]):
-    """`value` (text, or JSON-ready data) with every known secret value replaced by ***.
-
-    A server may echo request headers (the key among them) in its answer or metadata; the
-    store, reports and exported datasets must never hold it. Only the exact secret values are
-    replaced: an answer's own text is evidence, so nothing merely key-shaped is touched.
-    """
-    secrets = tuple(s for s in secrets if s and len(s) >= 4)
-    if not secrets:
-        return value
-    if isinstance(value, str):
-        for s in secrets:
-            value = value.replace(s, "***")
-        return value
-    text = json.dumps(value, ensure_ascii=False)
-    if not any(s in text for s in secrets):
-        return value
-    return _without_secrets_deep(value, secrets)
-
-
-def _without_secrets_deep(value, secrets: tuple[str, ...]):
-    if isinstance(value, str):
-        return _without_secrets(value, secrets)
-    if isinstance(value, dict):
-        return {
-            _without_secrets_deep(k, secrets): _without_secrets_deep(v, secrets)
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [_without_secrets_deep(v, secrets) for v in value]
-    return value
-
-
 def _record(
     item: WorkItem,
     ep: Endpoint,
@@ -315,13 +281,13 @@ def _record(
         sample_index=item.sample_index,
         seed=item.seed,
         request=item.request_json or item.request.canonical_json(),
-        text=_without_secrets(choice.text, secrets),
+        text=scrub(choice.text, secrets),
         finish_reason=choice.finish_reason,
         usage=resp.usage,
         logprobs=None if choice.logprobs is None else [asdict(t) for t in choice.logprobs],
         model_reported=resp.model_reported,
         latency_s=resp.latency_s,
-        raw=_without_secrets(resp.raw, secrets),
+        raw=scrub(resp.raw, secrets),  # a server may echo the key back
         created_at=time.time(),
     )
 
