@@ -106,6 +106,8 @@ def run(
         previous = run_dir.read_manifest()
         manifest["started_at"] = previous.get("started_at", manifest["started_at"])
         manifest["attempts"] = previous.get("attempts", 1) + 1
+        if previous.get("endpoints"):  # kept until this attempt ends: an interrupt keeps them
+            manifest["endpoints"] = previous["endpoints"]
     manifest["planned_answers"] = sum(p.sampling.samples for p in probes) * len(endpoints)
     run_dir.write_manifest(manifest)
 

@@ -301,3 +301,32 @@ def test_a_changed_config_pays_only_for_what_is_new(tmp_path):
         argv = ["run", str(second), "--results", str(tmp_path / "fresh"), "--no-progress"]
         assert main([*argv, "--no-cache"]) == 0  # opting out buys everything again
         assert (a.log.count, b.log.count, c.log.count) == (2 * PLANNED,) * 3
+
+
+def test_an_interrupted_attempt_keeps_what_earlier_attempts_recorded(tmp_path, monkeypatch):
+    """A finished attempt's requests and the model its server reported survive a later
+    attempt that is interrupted: the interrupted manifest used to start from nothing, and
+    the next attempt summed from zero."""
+    import harness.pipeline as pipeline
+
+    with CountingProxy(None) as a, CountingProxy(None) as b:
+        cfg = load_config(write_config(tmp_path, {"ref": a.url, "sus": b.url}))
+        first = run(cfg, results=tmp_path / "results", show_progress=False).manifest
+        sent = first["endpoints"]["ref"]["all_attempts"]["requests"]
+        assert sent == PLANNED
+
+        async def interrupted(*args, **kwargs):
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(pipeline, "execute", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            run(cfg, results=tmp_path / "results", show_progress=False)
+        monkeypatch.undo()
+        manifest = RunDir(tmp_path / "results" / first["run_id"]).read_manifest()
+        assert manifest["status"] == "interrupted"
+        assert manifest["endpoints"]["ref"]["all_attempts"]["requests"] == sent
+        third = run(cfg, results=tmp_path / "results", show_progress=False).manifest
+    assert third["endpoints"]["ref"]["all_attempts"]["requests"] == sent
+    assert (
+        third["endpoints"]["ref"]["model_reported"] == first["endpoints"]["ref"]["model_reported"]
+    )
