@@ -126,8 +126,12 @@ def run(
                         show_progress=show_progress,
                         budget=budget,
                         prices={
-                            n: Prices(s.price_in, s.price_out, metered=s.kind != "replay")
-                            for n, s in config.endpoints.items()
+                            n: Prices(
+                                config.endpoints[n].price_in,
+                                config.endpoints[n].price_out,
+                                metered=getattr(ep, "metered", True),
+                            )
+                            for n, ep in endpoints.items()
                         },
                     )
                 finally:

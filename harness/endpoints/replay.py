@@ -70,6 +70,7 @@ class ReplayEndpoint:
     kind = "replay"
     max_n = 1
     answers_by_probe_id = True  # the runner names the probe in each request (`build_request`)
+    metered = False  # reads a file: its requests count against a budget, tokens do not
 
     def __init__(self, spec):
         self.spec = spec
