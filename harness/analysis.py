@@ -55,15 +55,19 @@ def _coverage_note(answers: Answers, reference: str, models: list[str]) -> str |
     common = set(answers.common_prompts([reference, *models]))
     if len(common) == len(asked):
         return None
-    short = [
-        f"{m} ({len(asked & set(answers.texts.get(m, {})))})"
-        for m in models
-        if not asked <= set(answers.texts.get(m, {}))
-    ]
+    have = {m: asked & set(answers.texts.get(m, {})) for m in models}
+    short = [f"{m} ({len(h)})" for m, h in have.items() if h != asked]
     return (
         f"judged on the {len(common)} of the reference's {len(asked)} probes that the suspect "
         f"and every control answered; answered fewer: {', '.join(short)}"
     )
+
+
+def _failure_cause(manifest: dict[str, Any], failures: list[dict[str, Any]], model: str):
+    """(requests of `model` that failed, why: the reason it was cut off, else the first error)."""
+    failed = [f for f in failures if f["endpoint"] == model]
+    aborted = ((manifest.get("endpoints") or {}).get(model) or {}).get("aborted")
+    return len(failed), aborted or (failed[0]["error"] if failed else "")
 
 
 def _warnings(
@@ -84,15 +88,13 @@ def _warnings(
             f"unfinished run (status: {status}): {of} are stored and the verdicts use only "
             "those; run the same command again to resume"
         )
-    endpoints = manifest.get("endpoints") or {}
     for m in models:
         if m in present:
             continue
-        failed = [f for f in failures if f["endpoint"] == m]
-        why = (endpoints.get(m) or {}).get("aborted") or (failed[0]["error"] if failed else "")
+        n_failed, why = _failure_cause(manifest, failures, m)
         out.append(
             f"no verdict for {m}: no answer of it is stored"
-            + (f" ({len(failed)} request(s) failed: {why})" if why else "")
+            + (f" ({n_failed} request(s) failed: {why})" if why else "")
         )
     return out
 
@@ -112,14 +114,12 @@ def analyse(run_dir: RunDir, *, alpha: float = 0.05, sequential: bool = False) -
         failures = store.failures()
     present = [m for m in models if m in stored.texts]
     if reference not in present:
-        failed = [f for f in failures if f["endpoint"] == reference]
-        aborted = (manifest.get("endpoints") or {}).get(reference, {}).get("aborted")
-        if failed or aborted:
+        n_failed, why = _failure_cause(manifest, failures, reference)
+        if why:
             # The input was fine; the endpoint failed: an operational error (exit 1), saying why.
-            why = aborted or failed[0]["error"]
             raise OperationalError(
                 f"{run_dir.path}: no answer of the reference {reference!r} arrived "
-                f"({len(failed)} request(s) failed; {why}); run again once it answers"
+                f"({n_failed} request(s) failed; {why}); run again once it answers"
             )
         raise InputError(
             f"{run_dir.path}: the store holds no answers of the reference {reference!r}"
