@@ -288,10 +288,8 @@ def _drop_sparse_bystanders(
     needed: set[str] = set()
     for c in cases:
         ref, sus = c["reference"], c["suspect"]
-        needed |= {ref, sus, *foils_for(lineage, models, ref, sus)}
-        needed |= set(
-            attribution_panel(lineage, models, [ref, *foils_for(lineage, models, ref, sus)], sus)
-        )
+        candidates = [ref, *foils_for(lineage, models, ref, sus)]  # as run_attribution's
+        needed |= {sus, *candidates, *attribution_panel(lineage, models, candidates, sus)}
         for anchor in refs:  # every panel the moderated scale may read for this suspect
             controls, foils, _ = case_panel(lineage, models, anchor, sus)
             needed |= {*controls, *foils}

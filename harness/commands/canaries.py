@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.canaries import MIN_SAMPLES  # stdlib and harness.answers only
 from harness.commands import comma_list, output_console
 
 
@@ -29,9 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument(
         "--min-samples",
         type=int,
-        default=2,
-        help="reference samples a probe needs (variants pooled; default 2): one sample makes "
-        "every string look reliable",
+        default=MIN_SAMPLES,
+        help=f"reference samples a probe needs (variants pooled; default {MIN_SAMPLES}): one "
+        "sample makes every string look reliable",
     )
     m.add_argument("--min-reference-rate", type=float, default=0.8)
     m.add_argument("--max-control-rate", type=float, default=0.2)
