@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from harness.bench import run_cases
+from harness.bench_tables import CaseTables
 from harness.corpus import load_answers
 from harness.detector import similarity
 from harness.lineage import load_lineage
@@ -38,7 +39,7 @@ def main(directory: str) -> int:
         sub = answers.restrict(None, prompts[:n])
         t0, c0 = time.perf_counter(), time.process_time()
         table = similarity.compute(sub, refs, sub.models)
-        run_cases(sub, lineage, table)
+        run_cases(sub, lineage, CaseTables(sub, refs, table))
         secs = time.perf_counter() - t0 + (t_read * share)
         cpu = time.process_time() - c0 + (c_read * share)
         base = base or secs

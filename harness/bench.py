@@ -4,7 +4,8 @@ Reads `responses.jsonl.gz` (or a plain `responses.jsonl`) and `lineage.json` fro
 Nothing is hard-coded: the control panel of each case is derived from the lineage file
 (`harness/lineage.py`: documented independents, else the fallback panel), and every metric is
 computed from the cases' labels, which are used only for scoring, never for choosing anything.
-Attribution is measured alongside (`harness/bench_attribution.py`).
+Attribution is measured alongside (`harness/bench_attribution.py`). Each case reads the
+prompts its own models answered (`harness/bench_tables.py`).
 
 Any corpus in that format must give a result or one `InputError` line: cases that cannot run
 (a model without answers, suspect = reference, a repeat) are listed under `skipped_cases`;
@@ -25,6 +26,7 @@ import numpy as np
 
 from harness.answers import Answers
 from harness.bench_attribution import attribution_panel, run_attribution
+from harness.bench_tables import COVERAGE_RULE, PROMPT_LOSS_KEPT, CaseTables, case_tables
 from harness.corpus import load_answers, responses_file
 from harness.detector import similarity
 from harness.detector.attribution import LEXICAL
@@ -44,8 +46,6 @@ from harness.lineage import (
 )
 
 PROMPT_COUNTS = (10, 25, 50, 100, 200)
-# Models outside every case are kept while they cost at most a tenth of the prompts.
-BYSTANDER_LOSS_KEPT = 0.9
 DRAWS = 3
 SCALE_RULE = (
     "scale = each panel's own spread moderated by the documented panels of every case "
@@ -69,6 +69,7 @@ class CaseResult:
     foils: tuple[str, ...] = ()
     panel_rule_used: str = ""
     features: dict[str, float] = field(default_factory=dict)  # `Verdict.features`
+    n_prompts: int = 0
 
 
 def auc(pos: np.ndarray, neg: np.ndarray) -> float:
@@ -142,23 +143,40 @@ def case_scale(
 def run_cases(
     answers: Answers,
     lineage: dict,
-    table: similarity.SimTable,
-    rows: np.ndarray | None = None,
+    tables: CaseTables,
+    sample: tuple[int, int] | None = None,
     pool: bool = False,
-) -> list[CaseResult]:
+) -> tuple[list[CaseResult], list[dict]]:
+    """Every runnable case's result, and the cases whose models share no answered prompt.
+
+    `sample` = (n, seed): each case on n of its prompts, drawn with `seed` (a case with at most
+    n prompts is left out: it has no such draw)."""
     models = answers.models
-    all_rows = np.arange(len(table.prompts)) if rows is None else rows
-    scales: dict[str, ModeratedNull | None] = {}  # the variance prior depends on the suspect only
-    out = []
+    # The variance prior depends on the suspect and the table only.
+    scales: dict[tuple[str, int], ModeratedNull | None] = {}
+    out, unscorable = [], []
     for c in runnable_cases(lineage, models)[0]:
         ref, sus = c["reference"], c["suspect"]
         controls, foils, used = case_panel(lineage, models, ref, sus)
+        table = tables.for_models([ref, sus, *controls, *foils])
+        if table is None:
+            unscorable.append(c)
+            continue
+        rows = None
+        if sample is not None:
+            n, seed = sample
+            if n >= len(table.prompts):
+                continue
+            draw = np.random.default_rng(seed).choice(len(table.prompts), size=n, replace=False)
+            rows = np.sort(draw)
+        all_rows = np.arange(len(table.prompts)) if rows is None else rows
         pooled = None
         if pool and not foils:
-            if sus not in scales:
-                scales[sus] = case_scale(lineage, table, sus, all_rows)
-            if scales[sus] is not None and ref in scales[sus].references:
-                pooled = scales[sus]
+            key = (sus, id(table))
+            if key not in scales:
+                scales[key] = case_scale(lineage, table, sus, all_rows)
+            if scales[key] is not None and ref in scales[key].references:
+                pooled = scales[key]
         v = verdict_from_table(table, ref, sus, controls, rows=rows, foils=foils, pooled=pooled)
         if pooled is not None:
             d0 = pooled.prior_weight(ref)
@@ -175,9 +193,10 @@ def run_cases(
                 tuple(foils),
                 used,
                 v.features,
+                len(all_rows),
             )
         )
-    return out
+    return out, unscorable
 
 
 def run_bench(
@@ -208,15 +227,32 @@ def run_bench(
     refs = sorted({c["reference"] for c in cases})
     n_in_corpus = len({p for per in answers.texts.values() for p in per})
     answers, left_out = _drop_sparse_bystanders(answers, lineage, cases, refs)
-    table = similarity.compute(answers, refs, answers.models)
-    if not table.prompts:
+    tables = case_tables(answers, refs)
+    results, unscorable = run_cases(answers, lineage, tables, pool=pool)
+    if not results:
         raise InputError(f"{corpus}: {_no_common_prompt(answers)}")
-    results = run_cases(answers, lineage, table, pool=pool)
+    number = {id(c): i for i, c in enumerate(lineage["cases"])}
+    skipped = sorted(
+        skipped
+        + [
+            {
+                "case": number[id(c)],
+                "reference": c["reference"],
+                "suspect": c["suspect"],
+                "label": c["label"],
+                "reason": "its reference, suspect and panel share no answered prompt",
+            }
+            for c in unscorable
+        ],
+        key=lambda s: s["case"],
+    )
     out = metrics(results)
-    out["n_prompts"] = len(table.prompts)
+    out["n_prompts"] = len(tables.shared.prompts)
     out["n_prompts_in_corpus"] = n_in_corpus
-    # Every model in the table is scored on the prompts all of them answered, so one model that
-    # answered few shrinks every case: name (up to 3) that answered fewest, if any missed one.
+    out["coverage_rule"] = COVERAGE_RULE
+    out["cases_on_own_prompts"] = sum(r.n_prompts != out["n_prompts"] for r in results)
+    # The shared table holds the prompts every model answered: name (up to 3) that answered
+    # fewest, if any missed one (they shrink the cases that read them).
     n_answered = {m: sum(1 for s in per.values() if s) for m, per in answers.texts.items()}
     short = [(m, n) for m, n in n_answered.items() if n < out["n_prompts_in_corpus"]]
     out["fewest_answered"] = dict(sorted(short, key=lambda x: x[1])[:3])
@@ -248,22 +284,24 @@ def run_bench(
             "foils": list(r.foils),
             "panel_rule_used": r.panel_rule_used,
             "features": r.features,
+            "n_prompts": r.n_prompts,
         }
         for r in results
     ]
     by = {}
-    n_all = len(table.prompts)
     for n in prompt_counts:
-        if n >= n_all:
-            continue
-        per = []
+        per, n_cases = [], 0
         for d in range(draws):
-            rows = np.sort(np.random.default_rng(d).choice(n_all, size=n, replace=False))
-            per.append(metrics(run_cases(answers, lineage, table, rows, pool)))
-        by[str(n)] = {k: _mean_defined([m[k] for m in per]) for k in per[0]} | {"draws": draws}
-    by["all"] = {k: out[k] for k in metrics(results)} | {"draws": 1}
+            drawn = run_cases(answers, lineage, tables, (n, d), pool)[0]
+            if drawn:
+                per.append(metrics(drawn))
+                n_cases = len(drawn)
+        if per:  # else no case has more than n prompts
+            by[str(n)] = {k: _mean_defined([m[k] for m in per]) for k in per[0]}
+            by[str(n)] |= {"draws": draws, "n_cases": n_cases}
+    by["all"] = {k: out[k] for k in metrics(results)} | {"draws": 1, "n_cases": len(results)}
     out["by_prompts"] = by
-    out["attribution"] = run_attribution(answers, lineage, table, attribution_features)
+    out["attribution"] = run_attribution(answers, lineage, tables, attribution_features)
     return json_ready(out)
 
 
@@ -294,7 +332,7 @@ def _drop_sparse_bystanders(
             controls, foils, _ = case_panel(lineage, models, anchor, sus)
             needed |= {*controls, *foils}
     common = set(answers.common_prompts(sorted(needed)))
-    if len(answers.common_prompts()) >= BYSTANDER_LOSS_KEPT * len(common):
+    if len(answers.common_prompts()) >= PROMPT_LOSS_KEPT * len(common):
         return answers, {}
     answered = {m: {p for p, s in answers.texts[m].items() if s} for m in models}
     left_out = {
@@ -317,7 +355,7 @@ def _no_common_prompt(answers: Answers) -> str:
     have = {m: len(ps & best) for m, ps in answered.items()}
     fewest = ", ".join(f"{m} ({have[m]})" for m in sorted(have, key=have.get)[:3])
     return (
-        f"{head} (the bench scores every model on the same prompts): {len(best)} ids are "
+        f"{head} (and no case's reference, suspect and panel share one): {len(best)} ids are "
         f"answered by {top} of them; fewest of those answered by {fewest}. Check that prompt ids "
         "match across models"
     )

@@ -9,7 +9,8 @@ over to any corpus in the same format.
 from __future__ import annotations
 
 from harness.answers import Answers
-from harness.detector import attribute, similarity
+from harness.bench_tables import CaseTables
+from harness.detector import attribute
 from harness.detector.attribution import LEXICAL
 from harness.detector.verdict import MIN_CONTROLS
 from harness.lineage import documented_panel, family_of, foils_for, runnable_cases
@@ -47,11 +48,12 @@ def attribution_panel(
 def run_attribution(
     answers: Answers,
     lineage: dict,
-    table: similarity.SimTable,
+    tables: CaseTables,
     features: tuple[str, ...] = LEXICAL,
 ) -> dict:
-    """One attribution per labelled case; `table` must hold every case reference as an anchor.
-    `features`: as `attribute`'s (default: the lexical ones)."""
+    """One attribution per labelled case, on the prompts its suspect, candidates and controls
+    all answered (`tables`, as detection's; a case sharing none is left out). `features`: as
+    `attribute`'s (default: the lexical ones)."""
     models = answers.models
     cases = []
     for c in runnable_cases(lineage, models)[0]:  # the bench's cases (same skips)
@@ -59,6 +61,9 @@ def run_attribution(
         candidates = [ref, *foils_for(lineage, models, ref, sus)]
         controls = attribution_panel(lineage, models, candidates, sus)
         if len(candidates) < 2 or len(controls) < MIN_CONTROLS:
+            continue
+        table = tables.for_models([sus, *candidates, *controls])
+        if table is None:
             continue
         a = attribute(answers, sus, candidates, controls, table=table, features=features)
         truth = teacher_families(lineage, sus)
@@ -70,6 +75,7 @@ def run_attribution(
                 "label": c["label"],
                 "candidates": candidates,
                 "n_controls": len(controls),
+                "n_prompts": len(table.prompts),
                 "teacher": a.teacher,
                 "documented_teacher_among_candidates": bool(truth & set(candidates)),
                 "outcome": outcome,

@@ -464,3 +464,44 @@ def test_ragged_corpus_says_which_models_shrink_the_common_prompts(tmp_path, cap
     assert list(out["fewest_answered"].items())[0] == ("C5", 12)
     assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
     assert "fewest prompts answered: C5 (12)" in capsys.readouterr().out
+
+
+def _with_sparse_student(ids=None):
+    """The default world plus T, a second student of R that answered the first 12 prompts
+    (under `ids`' renaming, if given); T is in no panel, so only its own case reads it."""
+    ans = _world(n_controls=10, n_prompts=30)
+    ans.texts["T"] = {(ids(p) if ids else p): t for p, t in list(ans.texts["S"].items())[:12]}
+    lin = _lineage()
+    lin["cases"].append({"reference": "R", "suspect": "T", "label": "distilled"})
+    return ans, lin
+
+
+def test_a_sparse_model_shrinks_only_the_cases_that_read_it(tmp_path, capsys):
+    # Before, every case was scored on the prompts *every* model answered: T's 12 cut the
+    # other three cases from 30 prompts to 12 as well.
+    ans, lin = _with_sparse_student()
+    d = _corpus(tmp_path, lin, ans)
+    out = _bench(capsys, d)
+    got = {c["suspect"]: c["n_prompts"] for c in out["cases"]}
+    assert got == {"S": 30, "C0": 30, "C1": 30, "T": 12}
+    assert (out["n_prompts"], out["cases_on_own_prompts"]) == (12, 3)
+    assert out["by_prompts"]["10"]["n_cases"] == 4 and out["by_prompts"]["all"]["n_cases"] == 4
+    assert {c["suspect"]: c["verdict"] for c in out["cases"]}["T"] == "distilled"
+    # 25 prompts: T's case has no such draw and is left out of that row only.
+    assert main(["bench", "--corpus", str(d), "--json", "--prompts", "25"]) == 0
+    assert _strict(capsys.readouterr().out)["by_prompts"]["25"]["n_cases"] == 3
+    assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "3 case(s) are scored on the more prompts their own models answered" in text
+
+
+def test_a_case_whose_models_share_no_prompt_is_skipped_not_fatal(tmp_path, capsys):
+    # T's prompt ids match nobody's: before, no prompt was common to all models and the whole
+    # bench stopped with an error; now only T's case is skipped, and says why.
+    ans, lin = _with_sparse_student(ids=lambda p: f"other:{p}")
+    out = _bench(capsys, _corpus(tmp_path, lin, ans))
+    assert [c["suspect"] for c in out["cases"]] == ["S", "C0", "C1"]
+    assert all(c["n_prompts"] == 30 for c in out["cases"])
+    assert [(s["case"], s["reason"]) for s in out["skipped_cases"]] == [
+        (3, "its reference, suspect and panel share no answered prompt")
+    ]

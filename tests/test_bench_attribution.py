@@ -6,6 +6,7 @@ import numpy as np
 
 from harness.answers import Answers
 from harness.bench_attribution import attribution_panel, run_attribution, teacher_families
+from harness.bench_tables import CaseTables
 from harness.detector import similarity
 from tests.test_bench import _doc_lineage
 
@@ -73,7 +74,7 @@ def test_students_are_named_after_their_own_teacher_and_humans_rarely_after_anyo
     for seed in range(20):
         answers = _world(seed, n_prompts=20)
         table = similarity.compute(answers, ["alpha-tutor", "beta-guide"], answers.models)
-        out = run_attribution(answers, lin, table)
+        out = run_attribution(answers, lin, CaseTables(answers, table.anchors, table))
         assert out["n_cases"] == len(lin["cases"])
         by_case = {(c["reference"], c["suspect"]): c for c in out["cases"]}
         for ref, sus, teacher in (
@@ -102,6 +103,6 @@ def test_attribution_skips_the_cases_the_bench_skips():
     ]
     answers = _world(n_prompts=10)
     table = similarity.compute(answers, ["alpha-tutor", "beta-guide"], answers.models)
-    out = run_attribution(answers, lin, table)
+    out = run_attribution(answers, lin, CaseTables(answers, table.anchors, table))
     assert out["n_cases"] == n
     assert all(c["suspect"] != c["reference"] for c in out["cases"])

@@ -89,9 +89,16 @@ def run(args: argparse.Namespace) -> int:
     # as "[/x]" is read as rich markup (and raises).
     e = escape
     con = output_console()
+    own = result["cases_on_own_prompts"]
     con.print(
         f"[bold]prompts:[/] {result['n_prompts']} answered by every model (of "
-        f"{result['n_prompts_in_corpus']} in the corpus); every model is scored on those"
+        f"{result['n_prompts_in_corpus']} in the corpus); "
+        + (
+            f"{own} case(s) are scored on the more prompts their own models answered "
+            f"(column 'prompts'; {result['coverage_rule']})"
+            if own
+            else "every case is scored on those"
+        )
     )
     if result["n_prompts"] < result["n_prompts_in_corpus"]:
         fewest = ", ".join(f"{e(m)} ({n})" for m, n in result["fewest_answered"].items())
@@ -117,9 +124,8 @@ def run(args: argparse.Namespace) -> int:
     con.print(f"[bold]fallback panel:[/] {result['fallback_rule']}")
     con.print(f"[bold]foils:[/] {result['foil_rule']}")
     con.print(f"[bold]scale:[/] {result['scale_rule']}")
-    cases = _table(
-        "cases", ("reference", "suspect", "label", "panel", "foils", "controls", "p", "verdict")
-    )
+    columns = ("reference", "suspect", "label", "panel", "foils", "controls", "p", "verdict")
+    cases = _table("cases", columns + (("prompts",) if own else ()))
     for c in result["cases"]:
         cases.add_row(
             e(c["reference"]),
@@ -130,15 +136,17 @@ def run(args: argparse.Namespace) -> int:
             str(c["n_controls"]),
             _fmt(c["p_value"]),
             c["verdict"],
+            *((str(c["n_prompts"]),) if own else ()),
         )
     con.print(cases)
     summary = _table(
         "by number of prompts (mean over draws)",
-        ("prompts", "AUC", "TPR@FPR.01", "TPR@FPR.05", "FPR@a.05", "TPR@a.05"),
+        ("prompts", "cases", "AUC", "TPR@FPR.01", "TPR@FPR.05", "FPR@a.05", "TPR@a.05"),
     )
     for n, m in result["by_prompts"].items():
         summary.add_row(
             n,
+            str(m["n_cases"]),
             _fmt(m["auc"]),
             _fmt(m["tpr_at_fpr_01"]),
             _fmt(m["tpr_at_fpr_05"]),

@@ -1,0 +1,68 @@
+"""Which prompts a bench case is scored on, and the similarity table it reads them from.
+
+A verdict compares its reference, suspect and panel on the prompts all of them answered. The
+bench computes one shared table over every model on the prompts *all* of them answered: one
+IDF basis and one pass over the corpus for every case. On a ragged corpus that would let one
+model's gaps shrink every case, also the cases that never read it. So a case whose own models
+answered markedly more prompts than the shared table holds (it would lose more than a tenth,
+PROMPT_LOSS_KEPT) is scored on a table of its own prompts instead, holding every model that
+answered all of them (the per-prompt IDF keeps as many answers as it can). On a corpus where
+every model answered (nearly) every prompt, as the development corpus, every case reads the
+shared table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from harness.answers import Answers
+from harness.detector import similarity
+
+# A case keeps the shared table while it costs the case at most a tenth of its prompts.
+PROMPT_LOSS_KEPT = 0.9
+COVERAGE_RULE = (
+    "each case is scored on the prompts its reference, suspect, controls and foils all "
+    "answered: on the table shared by every model (the prompts all of them answered) while "
+    f"that loses at most {1 - PROMPT_LOSS_KEPT:.0%} of the case's prompts, else on a table of "
+    "its own prompts with every model that answered all of them"
+)
+
+
+@dataclass
+class CaseTables:
+    """The shared table and, built on demand and cached by prompt set, the cases' own ones."""
+
+    answers: Answers
+    anchors: list[str]
+    shared: similarity.SimTable
+    _own: dict[tuple[str, ...], similarity.SimTable] = field(default_factory=dict, repr=False)
+
+    def for_models(self, models: list[str]) -> similarity.SimTable | None:
+        """The table to score `models` on (see the module docstring); None when they share no
+        answered prompt."""
+        own = self.answers.common_prompts(models)
+        if not own:
+            return None
+        if len(self.shared.prompts) >= PROMPT_LOSS_KEPT * len(own):
+            return self.shared
+        key = tuple(own)
+        if key not in self._own:
+            keep = set(own)
+            every = [
+                m
+                for m in self.answers.models
+                if keep <= {p for p, s in self.answers.texts[m].items() if s}
+            ]
+            anchors = [a for a in self.anchors if a in every]
+            self._own[key] = similarity.compute(self.answers, anchors, every)
+        return self._own[key]
+
+    @property
+    def n_own(self) -> int:
+        """How many tables of their own the cases needed so far."""
+        return len(self._own)
+
+
+def case_tables(answers: Answers, anchors: list[str]) -> CaseTables:
+    """Every model on the prompts all of them answered, with `anchors` (the case references)."""
+    return CaseTables(answers, anchors, similarity.compute(answers, anchors, answers.models))
