@@ -8,10 +8,10 @@ Attribution is measured alongside (`harness/bench_attribution.py`). Each case re
 prompts its own models answered (`harness/bench_tables.py`).
 
 Any corpus in that format must give a result or one `InputError` line: cases that cannot run
-(a model without answers, suspect = reference, a repeat) are listed under `skipped_cases`;
-cases labelled other than `distilled` / `independent` are run and shown but not scored
-(`unscored_labels`); a metric that is undefined (no case of one label, no p-value) is None,
-never NaN, so `--json` is strict JSON. Several records of one (model, prompt) are samples
+(a model without answers, suspect = reference, a repeat, models that share no answered
+prompt) are listed under `skipped_cases`; cases labelled other than `distilled` /
+`independent` are run and shown but not scored (`unscored_labels`); a metric that is undefined
+(no case of one label, no p-value) is None, never NaN, so `--json` is strict JSON. Several records of one (model, prompt) are samples
 (`harness/corpus.py`).
 """
 
