@@ -219,6 +219,30 @@ def test_an_endpoint_without_a_role_is_never_asked(tmp_path):
     assert run(again, results=tmp_path / "results", show_progress=False).run_dir == result.run_dir
 
 
+def test_a_spare_endpoints_unset_key_is_no_error(tmp_path, capsys, monkeypatch):
+    """A spare is never called, so its key variable may be unset (it used to fail the config);
+    given a role, the same endpoint fails as before, naming the variable."""
+    from harness.cli import main
+
+    monkeypatch.delenv("FP_UNSET_SPARE_KEY", raising=False)
+    with CountingProxy(None) as ref, CountingProxy(None) as sus, CountingProxy(None) as spare:
+        urls = {"ref": ref.url, "sus": sus.url, "spare": spare.url}
+        path = write_config(tmp_path, urls, {"suspects": ["sus"]})
+        raw = yaml.safe_load(path.read_text())
+        raw["endpoints"]["spare"]["api_key_env"] = "FP_UNSET_SPARE_KEY"
+        path.write_text(yaml.safe_dump(raw))
+        argv = ["run", str(path), "--results", str(tmp_path / "results"), "--no-progress"]
+        assert main(argv) == 0, capsys.readouterr().err
+        assert (ref.log.count, sus.log.count, spare.log.count) == (PLANNED, PLANNED, 0)
+        assert "note: not asking spare" in capsys.readouterr().out
+        raw["suspects"] = ["sus", "spare"]
+        path.write_text(yaml.safe_dump(raw))
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.splitlines() == [err] and "FP_UNSET_SPARE_KEY is not set" in err
+        assert spare.log.count == 0
+
+
 def _as_from_a_shell() -> None:
     """Give the child the Ctrl-C a terminal gives: some library in this test process ignores
     SIGINT, and an ignored SIGINT is inherited (Python then never installs its handler)."""
