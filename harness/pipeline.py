@@ -17,7 +17,7 @@ from rich.text import Text
 
 from harness.budget import Budget, BudgetExceeded, Prices
 from harness.config import RunConfig
-from harness.endpoints import make_endpoint
+from harness.endpoints import Endpoint, make_endpoint
 from harness.errors import InputError
 from harness.manifest import RunDir, new_manifest
 from harness.probes import Probe, corpus_suite, load_suites, select
@@ -31,6 +31,9 @@ class RunResult:
     stats: RunStats
     manifest: dict[str, Any]
     probes: list[Probe]
+    # The endpoints asked (closed by now): what each declares (`metered`, `answers_by_probe_id`)
+    # is read from here, never guessed from its kind.
+    endpoints: dict[str, Endpoint]
 
 
 def _suite_summary(suites, probes: list[Probe]) -> list[dict[str, Any]]:
@@ -190,7 +193,7 @@ def run(
             f"{stats.budget_stopped}; {stats.requests} requests sent, answers so far are stored "
             f"in {run_dir.path}"
         )
-    return RunResult(run_dir, stats, manifest, probes)
+    return RunResult(run_dir, stats, manifest, probes, endpoints)
 
 
 _SUMMED = ("requests", "prompt_tokens", "completion_tokens", "cost")
