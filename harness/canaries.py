@@ -58,6 +58,8 @@ def _group(answers: Answers, model: str) -> dict[str, list[str]]:
 
 
 MIN_SAMPLES = 2
+# The families mined by default: where prompts invite a rare, model-specific answer.
+FAMILIES = ("canary", "random", "identity")
 
 
 def mineable(
@@ -77,7 +79,7 @@ def mine(
     reference: str,
     controls: Iterable[str],
     *,
-    families: Iterable[str] = ("canary", "random", "identity"),
+    families: Iterable[str] = FAMILIES,
     min_reference_rate: float = 0.8,
     max_control_rate: float = 0.2,
     max_n: int = 4,

@@ -230,16 +230,17 @@ def _suspect_rows(cfg: CheckConfig, analysis: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _failure_line(cfg: CheckConfig, stats: Any) -> str:
+def _failure_line(stats: Any, endpoints: dict[str, Any]) -> str:
     """The one `error:` line for failed requests: which endpoints, how many, and whether asking
-    again can help. A replay endpoint fails because its corpus lacks the answer, so retrying it
-    changes nothing; only the other endpoints are worth a second run."""
+    again can help. An endpoint that answers from a corpus by probe id (replay, as it declares)
+    fails because the corpus lacks the answer, so retrying it changes nothing; only the other
+    endpoints are worth a second run."""
     failed = {n: s for n, s in stats.endpoints.items() if s.failed}
     parts = [
         f"{n}: {s.failed}" + (f" (stopped asking: {s.aborted})" if s.aborted else "")
         for n, s in failed.items()
     ]
-    replay = [n for n in failed if cfg.run.endpoints[n].kind == "replay"]
+    replay = [n for n in failed if getattr(endpoints[n], "answers_by_probe_id", False)]
     retry = [n for n in failed if n not in replay]
     hints = []
     if retry:
@@ -292,7 +293,7 @@ def run_check(cfg: CheckConfig, *, show_progress: bool = False, console: Any = N
         data["run_dir"] = str(result.run_dir.path)
         analysis = analyse(result.run_dir, alpha=cfg.alpha)
         if stats.failed:
-            exit_code, message = EXIT_ERROR, _failure_line(cfg, stats)
+            exit_code, message = EXIT_ERROR, _failure_line(stats, result.endpoints)
     except BudgetExceeded as exc:
         exit_code, message = EXIT_ERROR, str(exc)
     except InputError:

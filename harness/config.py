@@ -160,8 +160,10 @@ def _require(mapping: dict[str, Any], key: str, where: str, kind: type | tuple =
 
 
 def endpoint_from_dict(
-    name: str, raw: Any, where: str, base_dir: Path | None = None
+    name: str, raw: Any, where: str, base_dir: Path | None = None, *, check_key: bool = True
 ) -> EndpointSpec:
+    """One endpoint entry; `check_key` fails now if its key variable is unset (a run config
+    passes False and checks only the endpoints a role names: a spare is never called)."""
     where = f"{where}.{name}"
     if not isinstance(raw, dict):
         raise InputError(f"{where}: expected a mapping")
@@ -214,7 +216,8 @@ def endpoint_from_dict(
         price_in=_number(raw, "price_in", 0.0, where, low=0),
         price_out=_number(raw, "price_out", 0.0, where, low=0),
     )
-    spec.api_key()  # fail now, before any request, if the named variable is unset
+    if check_key:
+        spec.api_key()  # fail now, before any request, if the named variable is unset
     return spec
 
 
@@ -308,7 +311,7 @@ def config_from_dict(raw: Any, source: str, base_dir: Path | None = None) -> Run
         )
     endpoints_raw = _require(raw, "endpoints", source, dict)
     endpoints = {
-        str(n): endpoint_from_dict(str(n), e, f"{source}: endpoints", base_dir)
+        str(n): endpoint_from_dict(str(n), e, f"{source}: endpoints", base_dir, check_key=False)
         for n, e in endpoints_raw.items()
     }
     reference = _require(raw, "reference", source)
@@ -351,7 +354,7 @@ def config_from_dict(raw: Any, source: str, base_dir: Path | None = None) -> Run
         not isinstance(logprobs, int) or isinstance(logprobs, bool) or not 0 <= logprobs <= 20
     ):
         raise InputError(f"{source}: logprobs: expected a whole number from 0 to 20")
-    return RunConfig(
+    config = RunConfig(
         name=str(raw.get("name", Path(source).stem)),
         reference=reference,
         suspects=suspects,
@@ -362,6 +365,11 @@ def config_from_dict(raw: Any, source: str, base_dir: Path | None = None) -> Run
         logprobs=logprobs,
         candidates=candidates,
     )
+    # Fail now, before any request, if a named key variable is unset; only for endpoints a
+    # role names: a spare is never called, so its key may be missing (RunConfig.in_use).
+    for name in config.in_use:
+        endpoints[name].api_key()
+    return config
 
 
 def load_config(path: str | Path) -> RunConfig:

@@ -17,11 +17,11 @@ from rich.text import Text
 
 from harness.budget import Budget, BudgetExceeded, Prices
 from harness.config import RunConfig
-from harness.endpoints import make_endpoint
+from harness.endpoints import Endpoint, make_endpoint
 from harness.errors import InputError
 from harness.manifest import RunDir, new_manifest
 from harness.probes import Probe, corpus_suite, load_suites, select
-from harness.runner import RunStats, execute, plan
+from harness.runner import EndpointStats, RunStats, execute, plan
 from harness.store import Store
 
 
@@ -31,6 +31,9 @@ class RunResult:
     stats: RunStats
     manifest: dict[str, Any]
     probes: list[Probe]
+    # The endpoints asked (closed by now): what each declares (`metered`, `answers_by_probe_id`)
+    # is read from here, never guessed from its kind.
+    endpoints: dict[str, Endpoint]
 
 
 def _suite_summary(suites, probes: list[Probe]) -> list[dict[str, Any]]:
@@ -106,10 +109,12 @@ def run(
         previous = run_dir.read_manifest()
         manifest["started_at"] = previous.get("started_at", manifest["started_at"])
         manifest["attempts"] = previous.get("attempts", 1) + 1
-        if previous.get("endpoints"):  # kept until this attempt ends: an interrupt keeps them
+        if previous.get("endpoints"):  # kept until this attempt ends: a kill -9 keeps them
             manifest["endpoints"] = previous["endpoints"]
     manifest["planned_answers"] = sum(p.sampling.samples for p in probes) * len(endpoints)
     run_dir.write_manifest(manifest)
+    # Counted into as requests go out, so an interrupted attempt's counts outlive its tasks.
+    stats = RunStats({name: EndpointStats() for name in endpoints})
 
     async def go() -> RunStats:
         try:
@@ -133,6 +138,7 @@ def run(
                             )
                             for n, ep in endpoints.items()
                         },
+                        stats=stats,
                     )
                 finally:
                     if cache_store is not None:
@@ -141,13 +147,17 @@ def run(
             await asyncio.gather(*(ep.aclose() for ep in endpoints.values()))
 
     try:
-        stats = asyncio.run(go())
+        asyncio.run(go())
     except KeyboardInterrupt:
-        # The answers are in the store already; the manifest must not look like a live run.
+        # The answers are in the store already; the manifest must not look like a live run,
+        # and what this attempt sent before the interrupt was paid for, so it is counted.
         manifest.update(
             status="interrupted",
             interrupted_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            endpoints=_endpoint_records(config, endpoints, stats),
+            requests=stats.requests,
         )
+        _carry_totals(manifest, previous)
         run_dir.write_manifest(manifest)
         raise
     manifest.update(
@@ -155,26 +165,7 @@ def run(
         status="complete" if stats.failed == 0 else "incomplete",
         seed=config.seed,
         seeding="per sample: sha256(run seed, probe id, sample index), stored with each answer",
-        endpoints={
-            name: {
-                "identity": endpoints[name].identity,
-                "model_reported": st.model_reported,
-                "requests": st.requests,
-                "retries": st.retries,
-                "answers_new": st.answered,
-                "answers_reused": st.stored_before + st.from_cache,
-                "failed": st.failed,
-                "prompt_tokens": st.prompt_tokens,
-                "completion_tokens": st.completion_tokens,
-                "cost": round(
-                    st.prompt_tokens * config.endpoints[name].price_in / 1e6
-                    + st.completion_tokens * config.endpoints[name].price_out / 1e6,
-                    6,
-                ),
-                **({"aborted": st.aborted} if st.aborted else {}),
-            }
-            for name, st in stats.endpoints.items()
-        },
+        endpoints=_endpoint_records(config, endpoints, stats),
         requests=stats.requests,
         answers_stored=sum(
             st.answered + st.stored_before + st.from_cache for st in stats.endpoints.values()
@@ -190,16 +181,42 @@ def run(
             f"{stats.budget_stopped}; {stats.requests} requests sent, answers so far are stored "
             f"in {run_dir.path}"
         )
-    return RunResult(run_dir, stats, manifest, probes)
+    return RunResult(run_dir, stats, manifest, probes, endpoints)
+
+
+def _endpoint_records(
+    config: RunConfig, endpoints: dict[str, Endpoint], stats: RunStats
+) -> dict[str, dict[str, Any]]:
+    """Per endpoint, what this attempt sent, stored and spent (the manifest's `endpoints`)."""
+    return {
+        name: {
+            "identity": endpoints[name].identity,
+            "model_reported": st.model_reported,
+            "requests": st.requests,
+            "retries": st.retries,
+            "answers_new": st.answered,
+            "answers_reused": st.stored_before + st.from_cache,
+            "failed": st.failed,
+            "prompt_tokens": st.prompt_tokens,
+            "completion_tokens": st.completion_tokens,
+            "cost": round(
+                st.prompt_tokens * config.endpoints[name].price_in / 1e6
+                + st.completion_tokens * config.endpoints[name].price_out / 1e6,
+                6,
+            ),
+            **({"aborted": st.aborted} if st.aborted else {}),
+        }
+        for name, st in stats.endpoints.items()
+    }
 
 
 _SUMMED = ("requests", "prompt_tokens", "completion_tokens", "cost")
 
 
 def _carry_totals(manifest: dict, previous: dict) -> None:
-    """Per endpoint, `all_attempts` sums what every finished attempt sent and spent, and the
-    model a server reported is kept when a resumed attempt asked nothing: a re-run must not
-    erase what an earlier, paid attempt recorded."""
+    """Per endpoint, `all_attempts` sums what every attempt that ended (finished or
+    interrupted) sent and spent, and the model a server reported is kept when a resumed
+    attempt asked nothing: a re-run must not erase what an earlier, paid attempt recorded."""
     before = previous.get("endpoints") or {}
     for name, now in manifest["endpoints"].items():
         old = before.get(name) or {}

@@ -378,14 +378,19 @@ async def execute(
     show_progress: bool = True,
     budget: Budget | None = None,
     prices: dict[str, Prices] | None = None,
+    stats: RunStats | None = None,
 ) -> RunStats:
     """Send what the store does not hold yet; return counts per endpoint.
 
     Each endpoint gets `concurrency` workers pulling from its queue, gated by an adaptive limit
     (see `AdaptiveLimit`); answers go to the store through one batching writer (see `_Writer`).
+    Counts go into `stats` as they happen when a caller passes one: a run cut short (Ctrl-C
+    cancels this coroutine) still leaves the caller what it sent and spent.
     """
     started = time.perf_counter()
-    stats = RunStats({name: EndpointStats() for name in endpoints})
+    stats = RunStats() if stats is None else stats
+    for name in endpoints:
+        stats.endpoints.setdefault(name, EndpointStats())
     have = store.keys()
     todo: dict[str, list[WorkItem]] = {name: [] for name in endpoints}
     for item in items:

@@ -130,3 +130,16 @@ def test_canaries_refuse_families_the_run_does_not_hold(tmp_path, capsys):
     run = _imported(tmp_path, "--suspects", "student", "--controls", "c1,c2,c3")
     assert main(["canaries", "mine", run, "--families", "nosuch"]) == 2
     assert "no probe of nosuch in this run (its families: canary)" in capsys.readouterr().err
+
+
+def test_canaries_refuse_any_named_family_the_run_does_not_hold(tmp_path, capsys):
+    """A named family must be the run's (a typo used to mine the rest silently); the default
+    (canary, random, identity) still mines a run that holds only some of them."""
+    run = _imported(tmp_path, "--suspects", "student", "--controls", "c1,c2,c3")
+    capsys.readouterr()
+    assert main(["canaries", "mine", run, "--families", "canary,identiy"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: --families: no probe of identiy in this run (its families: canary)"
+    assert main(["canaries", "mine", run, "--families", "canary"]) == 0
+    assert main(["canaries", "mine", run]) == 0
+    assert "glittering fog" in capsys.readouterr().out

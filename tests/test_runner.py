@@ -219,6 +219,30 @@ def test_an_endpoint_without_a_role_is_never_asked(tmp_path):
     assert run(again, results=tmp_path / "results", show_progress=False).run_dir == result.run_dir
 
 
+def test_a_spare_endpoints_unset_key_is_no_error(tmp_path, capsys, monkeypatch):
+    """A spare is never called, so its key variable may be unset (it used to fail the config);
+    given a role, the same endpoint fails as before, naming the variable."""
+    from harness.cli import main
+
+    monkeypatch.delenv("FP_UNSET_SPARE_KEY", raising=False)
+    with CountingProxy(None) as ref, CountingProxy(None) as sus, CountingProxy(None) as spare:
+        urls = {"ref": ref.url, "sus": sus.url, "spare": spare.url}
+        path = write_config(tmp_path, urls, {"suspects": ["sus"]})
+        raw = yaml.safe_load(path.read_text())
+        raw["endpoints"]["spare"]["api_key_env"] = "FP_UNSET_SPARE_KEY"
+        path.write_text(yaml.safe_dump(raw))
+        argv = ["run", str(path), "--results", str(tmp_path / "results"), "--no-progress"]
+        assert main(argv) == 0, capsys.readouterr().err
+        assert (ref.log.count, sus.log.count, spare.log.count) == (PLANNED, PLANNED, 0)
+        assert "note: not asking spare" in capsys.readouterr().out
+        raw["suspects"] = ["sus", "spare"]
+        path.write_text(yaml.safe_dump(raw))
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.splitlines() == [err] and "FP_UNSET_SPARE_KEY is not set" in err
+        assert spare.log.count == 0
+
+
 def _as_from_a_shell() -> None:
     """Give the child the Ctrl-C a terminal gives: some library in this test process ignores
     SIGINT, and an ignored SIGINT is inherited (Python then never installs its handler)."""
@@ -226,41 +250,54 @@ def _as_from_a_shell() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def test_an_interrupted_run_says_so_and_its_report_warns_until_resumed(tmp_path):
-    """Ctrl-C: exit 130, manifest status `interrupted` (it stayed `running`), a report of
-    the partial run warns on top; the resumed run is complete and sums both attempts."""
+def _held_after_one():
+    """A fault for CountingProxy that answers once, then holds every request until `.set()`."""
     import threading
 
-    from harness.cli import main
-
-    gate = threading.Event()  # each fake answers once, then holds every request until set
+    gate = threading.Event()
 
     def held(n: int, body: bytes):
         if n >= 1:
             gate.wait(60)
         return None
 
+    return gate, held
+
+
+def _ctrl_c_mid_run(cfg_path: Path, results: Path, *proxies: CountingProxy) -> tuple[int, str]:
+    """`fingerprint run` in a child, Ctrl-C once each proxy has answered one request and holds
+    the next (sent, so paid for, but never answered); returns (exit code, stderr)."""
+    cmd = [sys.executable, "-m", "harness.cli", "run", str(cfg_path), "--results"]
+    child = subprocess.Popen(
+        [*cmd, str(results), "--no-progress"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_as_from_a_shell,
+    )
+    deadline, stored = time.time() + 60, 0
+    while time.time() < deadline and (stored < 2 or any(p.log.count < 2 for p in proxies)):
+        time.sleep(0.05)
+        for db in results.glob("*/store.sqlite"):
+            with Store(db) as store:
+                stored = len(store.endpoints())
+    child.send_signal(signal.SIGINT)  # mid-run for certain: the rest is being held
+    _, err = child.communicate(timeout=60)
+    return child.returncode, err
+
+
+def test_an_interrupted_run_says_so_and_its_report_warns_until_resumed(tmp_path):
+    """Ctrl-C: exit 130, manifest status `interrupted` (it stayed `running`), a report of
+    the partial run warns on top; the resumed run is complete and sums both attempts."""
+    from harness.cli import main
+
+    gate, held = _held_after_one()
     with CountingProxy(None, fault=held) as proxy, CountingProxy(None, fault=held) as other:
         cfg_path = write_config(tmp_path, {"ref": proxy.url, "sus": other.url})
         results = tmp_path / "results"
-        cmd = [sys.executable, "-m", "harness.cli", "run", str(cfg_path), "--results"]
-        child = subprocess.Popen(
-            [*cmd, str(results), "--no-progress"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            preexec_fn=_as_from_a_shell,
-        )
-        deadline, stored = time.time() + 60, 0
-        while time.time() < deadline and stored < 2:  # an answer of each, then Ctrl-C
-            time.sleep(0.05)
-            for db in results.glob("*/store.sqlite"):
-                with Store(db) as store:
-                    stored = len(store.endpoints())
-        child.send_signal(signal.SIGINT)  # mid-run for certain: the rest is being held
-        _, err = child.communicate(timeout=60)
+        code, err = _ctrl_c_mid_run(cfg_path, results, proxy, other)
         gate.set()
-        assert child.returncode == 130, err
+        assert code == 130, err
         (run_path,) = (m.parent for m in results.glob("*/manifest.json"))
         manifest = RunDir(run_path).read_manifest()
         assert manifest["status"] == "interrupted" and manifest["planned_answers"] == 2 * PLANNED
@@ -282,6 +319,33 @@ def test_an_interrupted_run_says_so_and_its_report_warns_until_resumed(tmp_path)
         == done["endpoints"]["ref"]["all_attempts"]["requests"]
         > 0
     )
+
+
+def test_an_interrupted_attempts_requests_are_in_all_attempts(tmp_path):
+    """The requests an attempt sent before Ctrl-C (the held one too: it reached the server) are
+    in its manifest and in `all_attempts` after the resume, which equals what the servers
+    counted; they used to be lost with the cancelled tasks."""
+    gate, held = _held_after_one()
+    with CountingProxy(None, fault=held) as proxy, CountingProxy(None, fault=held) as other:
+        cfg_path = write_config(tmp_path, {"ref": proxy.url, "sus": other.url})
+        results = tmp_path / "results"
+        code, err = _ctrl_c_mid_run(cfg_path, results, proxy, other)
+        gate.set()
+        assert code == 130, err
+        (run_path,) = (m.parent for m in results.glob("*/manifest.json"))
+        cut = RunDir(run_path).read_manifest()
+        assert cut["status"] == "interrupted" and cut["requests"] == 4
+        for name in ("ref", "sus"):
+            ep = cut["endpoints"][name]
+            assert (ep["requests"], ep["answers_new"], ep["all_attempts"]["requests"]) == (2, 1, 2)
+            assert ep["completion_tokens"] == ep["all_attempts"]["completion_tokens"] == 3
+        done = run(load_config(cfg_path), results=results, show_progress=False).manifest
+        sent = {"ref": proxy.log.count, "sus": other.log.count}
+    assert done["status"] == "complete" and sent == {"ref": 2 + 4, "sus": 2 + 4}
+    for name, count in sent.items():
+        ep = done["endpoints"][name]
+        assert ep["requests"] == 4 and ep["all_attempts"]["requests"] == count
+        assert ep["all_attempts"]["completion_tokens"] == 3 * PLANNED
 
 
 def test_a_changed_config_pays_only_for_what_is_new(tmp_path):

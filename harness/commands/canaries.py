@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.canaries import MIN_SAMPLES  # stdlib and harness.answers only
+from harness.canaries import FAMILIES, MIN_SAMPLES  # stdlib and harness.answers only
 from harness.commands import comma_list, output_console
 
 
@@ -26,7 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="comma-separated (default: the run's control panel; without one, every model that "
         "is neither the reference nor a suspect)",
     )
-    m.add_argument("--families", default="canary,random,identity", help="probe families to mine")
+    m.add_argument(
+        "--families",
+        help=f"comma-separated probe families to mine, each one of the run's (default: those "
+        f"of {', '.join(FAMILIES)} the run holds)",
+    )
     m.add_argument(
         "--min-samples",
         type=int,
@@ -59,10 +63,12 @@ def main(args: argparse.Namespace) -> int:
         raise InputError(f"{run_dir.path}: no answers of reference {reference!r} in the store")
     if args.min_samples < 1:
         raise InputError("--min-samples: expected a whole number >= 1")
-    families = comma_list(args.families)
+    families = list(FAMILIES) if args.families is None else comma_list(args.families)
     present = sorted(set(answers.families.values()))
     unknown = [f for f in families if f not in present]
-    if unknown and len(unknown) == len(families):
+    # A family the user names must be in the run (a typo would quietly mine less); the default
+    # names every family canaries live in, and a run often holds only some of them.
+    if unknown and (args.families is not None or len(unknown) == len(families)):
         raise InputError(
             f"--families: no probe of {', '.join(unknown)} in this run "
             f"(its families: {', '.join(present) or 'none'})"
