@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from harness import __version__
-from harness.errors import FingerprintError, redact, secret_values
+from harness.errors import FingerprintError, Terminated, redact, secret_values
 
 # Order is the order shown in --help.
 COMMANDS = [
@@ -80,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
             soft_wrap=True,
         )
         return exc.exit_code
+    except Terminated:
+        err.print("terminated: answers received so far are stored; run again to resume")
+        return Terminated.exit_code
     except KeyboardInterrupt:
         err.print("interrupted: answers received so far are stored; run again to resume")
         return 130

@@ -28,6 +28,13 @@ class OperationalError(FingerprintError):
     exit_code = 1
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a run (a CI job's timeout, `kill`), handled like Ctrl-C: the answers are
+    stored, the manifest says `interrupted`, and the command exits 143 (128 + SIGTERM)."""
+
+    exit_code = 143
+
+
 _KEYISH = re.compile(
     r"(?i)(bearer\s+|x-api-key[\"':\s]+|api[_-]?key[\"'=:\s]+)([A-Za-z0-9._\-]{6,})"
 )

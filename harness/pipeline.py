@@ -7,6 +7,8 @@ rebuilt at any time from what was stored.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,7 @@ from rich.text import Text
 from harness.budget import Budget, BudgetExceeded, Prices
 from harness.config import RunConfig
 from harness.endpoints import Endpoint, make_endpoint
-from harness.errors import InputError
+from harness.errors import InputError, Terminated
 from harness.manifest import RunDir, new_manifest
 from harness.probes import Probe, corpus_suite, load_suites, select
 from harness.runner import EndpointStats, RunStats, execute, plan
@@ -115,8 +117,10 @@ def run(
     run_dir.write_manifest(manifest)
     # Counted into as requests go out, so an interrupted attempt's counts outlive its tasks.
     stats = RunStats({name: EndpointStats() for name in endpoints})
+    terminated: list[int] = []
 
     async def go() -> RunStats:
+        _cancel_on_sigterm(terminated)
         try:
             with Store(run_dir.store_path) as store:
                 cache_store = Store(cache) if cache else None
@@ -148,17 +152,27 @@ def run(
 
     try:
         asyncio.run(go())
-    except KeyboardInterrupt:
+    except BaseException as exc:
         # The answers are in the store already; the manifest must not look like a live run,
-        # and what this attempt sent before the interrupt was paid for, so it is counted.
+        # and what this attempt sent before it stopped was paid for, so it is counted.
+        stopped = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        by_signal = isinstance(exc, KeyboardInterrupt) or bool(terminated)
+        if by_signal:
+            manifest.update(
+                status="interrupted",
+                interrupted_at=stopped,
+                signal="SIGTERM" if terminated else "SIGINT",
+            )
+        else:  # only the type: a message may quote a server or a path the report should not
+            manifest.update(status="failed", failed_at=stopped, error=type(exc).__name__)
         manifest.update(
-            status="interrupted",
-            interrupted_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            endpoints=_endpoint_records(config, endpoints, stats),
-            requests=stats.requests,
+            endpoints=_endpoint_records(config, endpoints, stats), requests=stats.requests
         )
         _carry_totals(manifest, previous)
-        run_dir.write_manifest(manifest)
+        with contextlib.suppress(OSError):  # the error that stopped the run is the one to report
+            run_dir.write_manifest(manifest)
+        if terminated:
+            raise Terminated() from None
         raise
     manifest.update(
         finished_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -182,6 +196,24 @@ def run(
             f"in {run_dir.path}"
         )
     return RunResult(run_dir, stats, manifest, probes, endpoints)
+
+
+def _cancel_on_sigterm(terminated: list[int]) -> None:
+    """Make SIGTERM cancel the running task, as asyncio makes Ctrl-C do: workers stop at their
+    next await, never inside a store write, and `run` records the attempt as interrupted.
+    Without it SIGTERM (a CI timeout) kills the process with the manifest still `running`.
+    `terminated` is appended to when it arrives. Only possible in the main thread."""
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    if task is None:
+        return
+
+    def cancel() -> None:
+        terminated.append(signal.SIGTERM)
+        task.cancel()
+
+    # Not in a thread other than the main one, nor on a platform without loop signal handlers.
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGTERM, cancel)
 
 
 def _endpoint_records(

@@ -264,9 +264,11 @@ def _held_after_one():
     return gate, held
 
 
-def _ctrl_c_mid_run(cfg_path: Path, results: Path, *proxies: CountingProxy) -> tuple[int, str]:
-    """`fingerprint run` in a child, Ctrl-C once each proxy has answered one request and holds
-    the next (sent, so paid for, but never answered); returns (exit code, stderr)."""
+def _ctrl_c_mid_run(
+    cfg_path: Path, results: Path, *proxies: CountingProxy, sig: int = signal.SIGINT
+) -> tuple[int, str]:
+    """`fingerprint run` in a child, Ctrl-C (or `sig`) once each proxy has answered one request
+    and holds the next (sent, so paid for, but never answered); returns (exit code, stderr)."""
     cmd = [sys.executable, "-m", "harness.cli", "run", str(cfg_path), "--results"]
     child = subprocess.Popen(
         [*cmd, str(results), "--no-progress"],
@@ -281,7 +283,7 @@ def _ctrl_c_mid_run(cfg_path: Path, results: Path, *proxies: CountingProxy) -> t
         for db in results.glob("*/store.sqlite"):
             with Store(db) as store:
                 stored = len(store.endpoints())
-    child.send_signal(signal.SIGINT)  # mid-run for certain: the rest is being held
+    child.send_signal(sig)  # mid-run for certain: the rest is being held
     _, err = child.communicate(timeout=60)
     return child.returncode, err
 
@@ -346,6 +348,59 @@ def test_an_interrupted_attempts_requests_are_in_all_attempts(tmp_path):
         ep = done["endpoints"][name]
         assert ep["requests"] == 4 and ep["all_attempts"]["requests"] == count
         assert ep["all_attempts"]["completion_tokens"] == 3 * PLANNED
+
+
+def test_sigterm_mid_run_is_an_interrupt_that_resumes(tmp_path):
+    """SIGTERM (what a CI job's timeout sends) used to kill the run at once: exit -15 and the
+    manifest still `running`, its requests uncounted. It now stops the run like Ctrl-C."""
+    gate, held = _held_after_one()
+    with CountingProxy(None, fault=held) as proxy, CountingProxy(None, fault=held) as other:
+        cfg_path = write_config(tmp_path, {"ref": proxy.url, "sus": other.url})
+        results = tmp_path / "results"
+        code, err = _ctrl_c_mid_run(cfg_path, results, proxy, other, sig=signal.SIGTERM)
+        gate.set()
+        assert code == 143, err
+        assert "terminated: answers received so far are stored" in err and "Traceback" not in err
+        (run_path,) = (m.parent for m in results.glob("*/manifest.json"))
+        cut = RunDir(run_path).read_manifest()
+        assert (cut["status"], cut["signal"], cut["requests"]) == ("interrupted", "SIGTERM", 4)
+        with Store(run_path / "store.sqlite") as store:
+            assert len(store.keys()) == 2  # each endpoint's first answer
+        done = run(load_config(cfg_path), results=results, show_progress=False).manifest
+    assert done["status"] == "complete" and done["answers_stored"] == 2 * PLANNED
+    assert done["endpoints"]["ref"]["all_attempts"]["requests"] == proxy.log.count == 2 + 4
+
+
+def test_a_run_stopped_by_a_store_error_says_failed_not_running(tmp_path):
+    """Another process holds the store's write lock from the second request on: the run stops
+    with one OperationalError, and the manifest says `failed` with the error's type and what
+    was sent (it stayed `running`, as if the run were still live)."""
+    import sqlite3
+
+    from harness.errors import OperationalError
+
+    locks: list[sqlite3.Connection] = []
+
+    def lock_store(n: int, body: bytes):
+        if n == 1 and not locks:
+            (db,) = (tmp_path / "results").glob("*/store.sqlite")
+            locks.append(sqlite3.connect(db, isolation_level=None, check_same_thread=False))
+            locks[0].execute("BEGIN EXCLUSIVE")
+        return None
+
+    with CountingProxy(None, fault=lock_store) as proxy, CountingProxy(None) as other:
+        cfg_path = write_config(tmp_path, {"ref": proxy.url, "sus": other.url})
+        results = tmp_path / "results"
+        with pytest.raises(OperationalError, match="cannot write answers: database is locked"):
+            run(load_config(cfg_path), results=results, show_progress=False)
+        (run_path,) = (m.parent for m in results.glob("*/manifest.json"))
+        cut = RunDir(run_path).read_manifest()
+        assert (cut["status"], cut["error"]) == ("failed", "OperationalError")
+        assert cut["endpoints"]["ref"]["requests"] == 2 and "failed_at" in cut
+        locks[0].rollback()
+        locks[0].close()
+        done = run(load_config(cfg_path), results=results, show_progress=False).manifest
+    assert done["status"] == "complete" and done["answers_stored"] == 2 * PLANNED
 
 
 def test_a_changed_config_pays_only_for_what_is_new(tmp_path):
