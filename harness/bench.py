@@ -213,9 +213,11 @@ def run_bench(
         directory, "bench needs a directory with responses.jsonl.gz and lineage.json"
     )
     lineage = load_lineage(directory)
-    answers = load_answers(corpus)
+    nulls: dict[str, int] = {}
+    answers = load_answers(corpus, nulls=nulls)
     if not answers.models:
-        raise InputError(f"{corpus}: no answers (the file has no records)")
+        why = "every response is null" if nulls else "the file has no records"
+        raise InputError(f"{corpus}: no answers ({why})")
     cases, skipped = runnable_cases(lineage, answers.models)
     if not cases:
         reasons = list(dict.fromkeys(s["reason"] for s in skipped))
@@ -257,6 +259,8 @@ def run_bench(
     short = [(m, n) for m, n in n_answered.items() if n < out["n_prompts_in_corpus"]]
     out["fewest_answered"] = dict(sorted(short, key=lambda x: x[1])[:3])
     out["left_out_models"] = left_out
+    # A null response is a generation that failed: read as no answer (the coverage rule applies).
+    out["null_responses"] = dict(sorted(nulls.items()))
     out["skipped_cases"] = skipped
     out["unscored_labels"] = dict(
         Counter(r.label for r in results if r.label not in LABELS).most_common()

@@ -40,11 +40,13 @@ def _open_text(path: Path) -> io.TextIOBase:
     return open(path, encoding="utf-8-sig", errors="surrogateescape")  # noqa: SIM115
 
 
-def iter_records(path: str | Path) -> Iterator[dict]:
+def iter_records(path: str | Path, nulls: dict[str, int] | None = None) -> Iterator[dict]:
     """Yield validated records of a `.jsonl` / `.jsonl.gz` corpus, one dict per non-blank line.
 
     Each record has string `model`, `prompt_id`, `response` (may be empty) and `prompt`
     (defaults to ""). Raises `InputError("file:line: ...")` on the first malformed line.
+    `nulls`: where given, a record whose response is null (a generation that failed, as some
+    corpora save it) is skipped and counted per model there instead of being an error.
     """
     path = Path(path)
     if not path.exists():
@@ -65,13 +67,18 @@ def iter_records(path: str | Path) -> Iterator[dict]:
                         f"{path}:{lineno}: not UTF-8 (byte 0x{byte:02x} at character "
                         f"{bad.start() + 1}); re-save the file as UTF-8"
                     )
-                yield _validate(path, lineno, line)
+                rec = _validate(path, lineno, line, nulls is not None)
+                if rec["response"] is None:
+                    nulls[rec["model"]] = nulls.get(rec["model"], 0) + 1  # type: ignore[index]
+                    continue
+                yield rec
         except (gzip.BadGzipFile, EOFError, OSError) as exc:
             raise InputError(f"{path}:{lineno + 1}: unreadable ({type(exc).__name__})") from exc
 
 
-def _validate(path: Path, lineno: int, line: str) -> dict:
-    """Parse one JSON line and check the required string fields."""
+def _validate(path: Path, lineno: int, line: str, null_ok: bool = False) -> dict:
+    """Parse one JSON line and check the required string fields (`null_ok`: a null response
+    passes, for the caller to skip)."""
     try:
         rec = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -83,6 +90,8 @@ def _validate(path: Path, lineno: int, line: str) -> dict:
             raise InputError(f"{path}:{lineno}: missing field '{key}'")
         if key == "prompt_id":
             rec[key] = normal_prompt_id(rec[key])
+        if key == "response" and null_ok and rec[key] is None:
+            continue
         if not isinstance(rec[key], str):
             raise InputError(f"{path}:{lineno}: field '{key}' must be a string")
     if not rec["model"] or not rec["prompt_id"]:
@@ -136,10 +145,13 @@ def answers_from_records(records: Iterable[dict]) -> Answers:
     return Answers(texts=texts, families=families, prompts=prompts)
 
 
-def load_answers(path: str | Path, models: Iterable[str] | None = None) -> Answers:
-    """Read a corpus file into `Answers`, optionally keeping only `models`."""
+def load_answers(
+    path: str | Path, models: Iterable[str] | None = None, nulls: dict[str, int] | None = None
+) -> Answers:
+    """Read a corpus file into `Answers`, optionally keeping only `models`; `nulls` as
+    `iter_records`'."""
     keep = None if models is None else set(models)
-    recs = iter_records(path)
+    recs = iter_records(path, nulls)
     if keep is not None:
         recs = (r for r in recs if r["model"] in keep)
     return answers_from_records(recs)

@@ -505,3 +505,26 @@ def test_a_case_whose_models_share_no_prompt_is_skipped_not_fatal(tmp_path, caps
     assert [(s["case"], s["reason"]) for s in out["skipped_cases"]] == [
         (3, "its reference, suspect and panel share no answered prompt")
     ]
+
+
+def test_null_responses_are_unanswered_not_fatal(tmp_path, capsys):
+    # Some corpora save a failed generation as "response": null. Before, the first one stopped
+    # the bench (exit 2); now it is no answer, counted per model, and the coverage rule applies.
+    d = _corpus(tmp_path, _lineage())
+    with gzip.open(d / "responses.jsonl.gz", "rt") as fh:
+        recs = [json.loads(line) for line in fh]
+    for r in recs:
+        if r["model"] == "C4" and r["prompt_id"] < "alpacaeval:010" or r["model"] == "C1":
+            r["response"] = None
+    write_records(d / "responses.jsonl.gz", recs)
+    out = _bench(capsys, d)
+    assert out["null_responses"] == {"C1": 30, "C4": 10}
+    assert [s["reason"] for s in out["skipped_cases"]] == ["no answers for 'C1'"]
+    assert [c["n_prompts"] for c in out["cases"]] == [20, 20]  # C4 is in both panels
+    assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
+    assert "null response, read as unanswered: C1 (30), C4 (10)" in capsys.readouterr().out
+    for r in recs:
+        r["response"] = None
+    write_records(d / "responses.jsonl.gz", recs)
+    assert main(["bench", "--corpus", str(d)]) == 2
+    assert "no answers (every response is null)" in capsys.readouterr().err

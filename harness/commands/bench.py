@@ -109,6 +109,9 @@ def run(args: argparse.Namespace) -> int:
             f"  left out (in no case or panel, and kept they would cost more than a tenth of the "
             f"prompts): {gone}"
         )
+    if result["null_responses"]:
+        nulls = ", ".join(f"{e(m)} ({n})" for m, n in result["null_responses"].items())
+        con.print(f"  records with a null response, read as unanswered: {nulls}")
     for s in result["skipped_cases"]:
         con.print(
             f"[bold yellow]skipped case {s['case']}[/] ({e(s['reference'])}, {e(s['suspect'])}, "
