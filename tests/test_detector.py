@@ -282,3 +282,19 @@ def test_attribution_on_chosen_features_scores_only_those():
     assert parse_features(" word2, char4 ,word2") == ("word2", "char4")
     with pytest.raises(InputError, match=r"wrd; scored features \(or 'all'\): char4, word2"):
         parse_features("char4,wrd")
+
+
+def test_duplicated_records_leave_every_verdict_as_it_was():
+    """A corpus that repeats some models' rows (two files concatenated, a retried export) gives
+    them two identical samples per prompt. Joined into one text, their lexical tf grew by log 2
+    and every p-value moved (measured on the development corpus: a control's duplicated rows
+    took detections from 12/15 to 9/15). Averaged per sample, the copies change nothing."""
+    ans = _world(n_controls=9, n_prompts=30)
+    controls = [f"C{i}" for i in range(1, 9)]
+    before = [v.p_value for v in detect(ans, "R", ["S", "C0"], controls)]
+    for m in ("S", "C3", "C5"):
+        ans.texts[m] = {p: t * 2 for p, t in ans.texts[m].items()}
+    assert [v.p_value for v in detect(ans, "R", ["S", "C0"], controls)] == before
+    # The reference's copies too: its two halves (for its self-similarity) stay outside the IDF.
+    ans.texts["R"] = {p: t * 2 for p, t in ans.texts["R"].items()}
+    assert [v.p_value for v in detect(ans, "R", ["S", "C0"], controls)] == before

@@ -51,6 +51,21 @@ def test_word_similarities_are_the_same_bits_in_every_process():
     assert len(out) == 1
 
 
+def test_lexical_reads_a_tuple_as_samples_whose_tf_is_averaged():
+    ref = "sure here are five tips to improve your sleep tonight and every night"
+    near = "sure here are five tips to improve your health tonight and every day"
+    far = "sleep better by keeping a regular schedule and avoiding screens"
+    for fn in (lexical.char_sims, lexical.word_sims):
+        one = fn([ref, near, far], [0])
+        # A text twice is the text once (joined, its tf would grow by log 2 and move every
+        # similarity); one sample in a tuple is the plain text, bit for bit.
+        assert np.array_equal(fn([ref, (near, near), (far,)], [0]), one)
+        assert not np.allclose(fn([ref, near + "\n\n" + near, far], [0]), one)
+        # Two different samples: in between the two texts' own similarities.
+        mixed = fn([ref, (near, far)], [0])[1, 0]
+        assert one[2, 0] < mixed < one[1, 0]
+
+
 def test_lexical_orders_by_overlap():
     ref = "sure here are five tips to improve your sleep tonight and every night"
     near = "sure here are five tips to improve your health tonight and every day"

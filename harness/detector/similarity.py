@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from harness.answers import Answers
-from harness.detector.features import FEATURES, PRIMARY, first_token
+from harness.detector.features import FEATURES, PRIMARY, first_token, lexical
 from harness.errors import InputError
 
 
@@ -86,6 +86,15 @@ def _doc(samples: list[str]) -> str:
     return "\n\n".join(samples)
 
 
+def _sample_docs(groups: list[list[str]]) -> list[str] | list[str | tuple[str, ...]]:
+    """Documents for a `reads="samples"` feature: joined texts while every group holds as many
+    samples as the others, else each group's samples as a tuple (`lexical`: a joined text's
+    tf grows with its number of samples, so unequal counts would not compare like with like)."""
+    if len({len(g) for g in groups}) <= 1:
+        return [_doc(g) for g in groups]
+    return [tuple(g) for g in groups]
+
+
 def compute(
     answers: Answers,
     anchors: list[str],
@@ -109,15 +118,21 @@ def compute(
     vectors: dict[str, list[np.ndarray]] = {f: [] for f in feats if FEATURES[f].pattern is not None}
     self_sim = {a: np.full(n_p, np.nan) for a in anchors}
     for i, p in enumerate(prompts):
-        docs = [_doc(answers.texts[m][p]) for m in models]
+        groups = [answers.texts[m][p] for m in models]
         # Halves of each anchor's own samples, appended as extra documents when available.
         extra: list[tuple[str, int, int]] = []
         for a in anchors:
             s = answers.texts[a][p]
             if len(s) >= 2:
                 h = len(s) // 2
-                extra.append((a, len(docs), len(docs) + 1))
-                docs += [_doc(s[:h]), _doc(s[h:])]
+                extra.append((a, len(groups), len(groups) + 1))
+                groups += [s[:h], s[h:]]
+        docs = [_doc(g) for g in groups]
+        # Models' samples kept apart where their counts differ; the halves then too, outside
+        # the IDF (`lexical.Aside`), so a reference's number of samples moves no similarity.
+        apart = _sample_docs(groups[:n_m])
+        joined = isinstance(apart[0], str)
+        apart += [_doc(g) if joined else lexical.Aside(g) for g in groups[n_m:]]
         prompt = answers.prompts.get(p, "")
         cols = a_idx + [e[1] for e in extra]
         for f in vectors:
@@ -129,7 +144,7 @@ def compute(
             if feat.reads == "first_tokens":
                 out = feat.fn(first_token.model_dists(answers, models, p), a_idx, prompt)
             else:
-                out = feat.fn(docs, cols, prompt)
+                out = feat.fn(apart if feat.reads == "samples" else docs, cols, prompt)
             sims[f][i] = out[:n_m, :n_a]
             for k, (a, _j1, j2) in enumerate(extra):
                 if f == "char4":
@@ -153,6 +168,8 @@ def similarity_matrix(answers: Answers, models: list[str], feature: str = "char4
     for p in prompts:
         if feat.reads == "first_tokens":
             docs = first_token.model_dists(answers, models, p)
+        elif feat.reads == "samples":
+            docs = _sample_docs([answers.texts[m][p] for m in models])
         else:
             docs = [_doc(answers.texts[m][p]) for m in models]
         s = feat.fn(docs, None, answers.prompts.get(p, ""))

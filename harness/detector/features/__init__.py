@@ -4,7 +4,9 @@ Every feature exposes `prompt_sims(docs, anchors, prompt="") -> ndarray (len(doc
 with values in [0, 1] (1 = same), or NaN where the feature says nothing about that answer pair.
 Keeping one signature lets `similarity.py` loop over features without knowing them; the
 registry says what a feature's `docs` are (`Feature.reads`): each model's answer text for the
-prompt, or its first-token distribution (`first_token`).
+prompt (its samples joined), the same but with each model's samples kept apart as a tuple where
+the models' sample counts differ (`samples`: lexical, which averages them), or its first-token
+distribution (`first_token`).
 
 One feature is of another kind (`Feature.pattern` set): `layout` turns each model's samples for
 a prompt into a small vector (`fn`), and its score is a pattern across prompts computed against
@@ -28,15 +30,15 @@ from harness.detector.features import (
 class Feature(NamedTuple):
     fn: object  # prompt_sims(docs, anchors, prompt) -> ndarray; pattern features: see below
     families: tuple[str, ...] | None = None  # families it applies to; None = every family
-    reads: str = "texts"  # "texts" (answer documents) or "first_tokens" (token distributions)
+    reads: str = "texts"  # "texts" (answer documents), "samples" or "first_tokens" (see above)
     # Pattern features only: fn(samples per model) -> per-model vectors (SimTable.vectors), and
     # pattern(vectors, reference index, panel indices) -> one score per panel model.
     pattern: object | None = None
 
 
 FEATURES = {
-    "char4": Feature(lexical.char_sims),
-    "word2": Feature(lexical.word_sims),
+    "char4": Feature(lexical.char_sims, reads="samples"),
+    "word2": Feature(lexical.word_sims, reads="samples"),
     "style": Feature(style.prompt_sims),
     "identity": Feature(identity.prompt_sims, ("identity",)),
     "refusal": Feature(refusal.prompt_sims, ("refusal", "sensitive")),

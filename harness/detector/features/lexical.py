@@ -6,6 +6,15 @@ without a tokenizer. IDF is computed over the answers to the same prompt, so wor
 needs to answer that prompt weigh little and idiosyncratic phrasing weighs a lot.
 Everything is vectorised: rolling polynomial hashes over a uint64 code-point array, one sort
 per prompt, sparse dot products with `np.bincount`.
+
+A document is one text, or a tuple of a model's samples: then its tf is the mean of its
+samples' tf. Why: joined into one text, k samples add log k to every term's sublinear tf, so
+a model with more samples (or a corpus's duplicated rows) looks different from one with fewer
+although it answers alike. `similarity.compute` passes tuples only where the models' sample
+counts differ; with equal counts the joined text is kept (exchangeable either way), so every
+figure measured on such corpora stays as it was. There the reference's two halves of its
+samples (for its self-similarity) are `Aside` documents, outside the IDF, so that a reference
+with more samples does not change the other models' similarities either.
 """
 
 from __future__ import annotations
@@ -74,34 +83,67 @@ def _ngram_keys(arrs: list[np.ndarray], ns: tuple[int, ...]) -> np.ndarray:
     return out
 
 
-def tfidf(arrs: list[np.ndarray], ns: tuple[int, ...]):
+_LOW = np.uint64((1 << 16) - 1)
+
+
+class Aside(tuple):
+    """Samples compared like any document but left out of the IDF (a reference's halves)."""
+
+
+def tfidf(docs: list[list[np.ndarray]], ns: tuple[int, ...], in_idf: np.ndarray | None = None):
     """Sparse L2-normalised TF-IDF rows: (doc index, term index, weight, n_terms).
 
-    tf is sublinear (1 + log count); idf = log((1 + D) / (1 + df)) + 1 over these documents.
+    Each document is a list of samples (code arrays). tf is sublinear (1 + log count) per
+    sample, averaged over the document's samples; idf = log((1 + D) / (1 + df)) + 1 over the D
+    documents (those `in_idf` marks, default all). One sample per document is the plain
+    TF-IDF of that text.
     """
-    d_count = len(arrs)
-    if d_count > 1 << int(_DOC_BITS):
-        # The document index lives in the key's low bits; more would silently mix documents.
+    d_count = len(docs)
+    sizes = np.fromiter((len(d) for d in docs), dtype=np.int64, count=d_count)
+    flat = [a for d in docs for a in d]
+    if len(flat) > 1 << int(_DOC_BITS):
+        # The text index lives in the key's low bits; more would silently mix documents.
         raise InputError(
-            f"{d_count} texts for one prompt (one per model, plus halves of each reference's "
-            f"samples): lexical similarity compares at most {1 << int(_DOC_BITS)} at once"
+            f"{len(flat)} texts for one prompt (each model's samples, plus halves of each "
+            f"reference's): lexical similarity compares at most {1 << int(_DOC_BITS)} at once"
         )
-    key = _ngram_keys(arrs, ns)
+    key = _ngram_keys(flat, ns)
     if len(key) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), 0
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    cnt = np.diff(np.r_[starts, len(key)])
+    tf = 1 + np.log(np.diff(np.r_[starts, len(key)]))
     k = key[starts]
-    dd = (k & np.uint64((1 << 16) - 1)).astype(np.int64)
+    if len(flat) != d_count:  # some document has several samples: average their tf
+        owner = np.repeat(np.arange(d_count, dtype=np.uint64), sizes)
+        k = ((k >> _DOC_BITS) << _DOC_BITS) | owner[(k & _LOW).astype(np.int64)]
+        order = np.argsort(k, kind="stable")
+        k, tf = k[order], tf[order]
+        first = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+        k = k[first]
+        tf = np.add.reduceat(tf, first) / sizes[(k & _LOW).astype(np.int64)]
+    dd = (k & _LOW).astype(np.int64)
     hh = k >> _DOC_BITS
     vv = np.cumsum(np.r_[True, hh[1:] != hh[:-1]]) - 1
     n_terms = int(vv[-1]) + 1
-    df = np.bincount(vv, minlength=n_terms)
-    idf = np.log((1 + d_count) / (1 + df)) + 1
-    w = (1 + np.log(cnt)) * idf[vv]
+    if in_idf is None:
+        df = np.bincount(vv, minlength=n_terms)
+        idf = np.log((1 + d_count) / (1 + df)) + 1
+    else:
+        df = np.bincount(vv[in_idf[dd]], minlength=n_terms)
+        idf = np.log((1 + int(in_idf.sum())) / (1 + df)) + 1
+    w = tf * idf[vv]
     norm = np.sqrt(np.bincount(dd, weights=w * w, minlength=d_count))
     norm[norm == 0] = 1
     return dd, vv, w / norm[dd], n_terms
+
+
+def _samples(doc: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (doc,) if isinstance(doc, str) else doc
+
+
+def _in_idf(docs: list) -> np.ndarray | None:
+    aside = np.fromiter((isinstance(d, Aside) for d in docs), dtype=bool, count=len(docs))
+    return ~aside if aside.any() else None
 
 
 def sims_to_anchors(rows, n_docs: int, anchors: list[int]) -> np.ndarray:
@@ -133,17 +175,21 @@ def gram(rows, n_docs: int) -> np.ndarray:
     return out
 
 
-def char_sims(docs: list[str], anchors: list[int] | None, prompt: str = "") -> np.ndarray:
+def char_sims(
+    docs: list[str | tuple[str, ...]], anchors: list[int] | None, prompt: str = ""
+) -> np.ndarray:
     """Character 4-gram TF-IDF cosine to the anchors (all pairs when `anchors` is None)."""
-    rows = tfidf([_char_codes(d) for d in docs], (4,))
+    rows = tfidf([[_char_codes(t) for t in _samples(d)] for d in docs], (4,), _in_idf(docs))
     return gram(rows, len(docs)) if anchors is None else sims_to_anchors(rows, len(docs), anchors)
 
 
-def word_sims(docs: list[str], anchors: list[int] | None, prompt: str = "") -> np.ndarray:
+def word_sims(
+    docs: list[str | tuple[str, ...]], anchors: list[int] | None, prompt: str = ""
+) -> np.ndarray:
     """Word-bigram TF-IDF cosine to the anchors (all pairs when None).
 
     Bigrams rather than unigrams: single words mostly restate the prompt's topic, which every
     model shares; word pairs carry phrasing habits.
     """
-    rows = tfidf([_word_codes(d) for d in docs], (2,))
+    rows = tfidf([[_word_codes(t) for t in _samples(d)] for d in docs], (2,), _in_idf(docs))
     return gram(rows, len(docs)) if anchors is None else sims_to_anchors(rows, len(docs), anchors)
