@@ -40,6 +40,7 @@ from harness.lineage import (
     LABELS,
     PANEL_RULE,
     case_panel,
+    common_name_tokens,
     foils_for,
     load_lineage,
     runnable_cases,
@@ -259,6 +260,7 @@ def run_bench(
     short = [(m, n) for m, n in n_answered.items() if n < out["n_prompts_in_corpus"]]
     out["fewest_answered"] = dict(sorted(short, key=lambda x: x[1])[:3])
     out["left_out_models"] = left_out
+    out["name_tokens_ignored"] = sorted(common_name_tokens(answers.models))
     # A null response is a generation that failed: read as no answer (the coverage rule applies).
     out["null_responses"] = dict(sorted(nulls.items()))
     out["skipped_cases"] = skipped

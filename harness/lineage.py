@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 from harness.detector.verdict import MIN_CONTROLS
@@ -19,8 +20,9 @@ PANEL_RULE = (
     "controls = documented independents of the reference's vendor family (its `org` in "
     "`models`): the suspects of every `independent` case whose reference is of that family, plus "
     "every other case reference of another `org`; minus the family itself, the suspects of its "
-    "`distilled` cases, any model sharing the leading name token of one of those unless an "
-    "`independent` case documents it, and the suspect. Score: plain mean similarity (no foils) "
+    "`distilled` cases, any model sharing the leading name token of one of those (a token more "
+    "than a quarter of the corpus's models, and at least 10, carry is no family mark) unless an `independent` "
+    "case documents it, and the suspect. Score: plain mean similarity (no foils) "
     "and layout habits. With fewer than 5 such controls the fallback panel is used (see "
     "fallback_rule)"
 )
@@ -28,7 +30,8 @@ FALLBACK_RULE = (
     "controls = every model in the corpus except: the reference; every case reference whose "
     "`models` entry has the same `org` (its vendor family); every suspect of a `distilled` case "
     "of that family; any model whose name contains the leading name token of one of those "
-    "(e.g. siblings and renamed copies); and the suspect itself. With foils, the same is "
+    "(e.g. siblings and renamed copies; a token more than a quarter of the corpus's models, and at "
+    "least 10, carry is no family mark); and the suspect itself. With foils, the same is "
     "removed for every foil's family too (a foil's students would be extreme low outliers of the "
     "contrast and widen the null); the score is then the foil contrast"
 )
@@ -143,6 +146,21 @@ def name_tokens(name: str) -> list[str]:
     return [t for t in re.split(r"[^a-z]+", name.lower()) if len(t) >= 3]
 
 
+# A name token carried by more than this share of a corpus's models, and by at least
+# COMMON_TOKEN_MODELS of them, marks no family: in names such as "model-07" it would tie the
+# whole corpus to every reference. (A small corpus keeps the rule: there a family of three is a
+# large share.) On the development corpus no token is that common (at most 8 of 60 models).
+COMMON_TOKEN_SHARE = 0.25
+COMMON_TOKEN_MODELS = 10
+
+
+def common_name_tokens(models: list[str]) -> set[str]:
+    """Name tokens too common in `models` to tie a model to a family (see above)."""
+    count = Counter(t for m in set(models) for t in set(name_tokens(m)))
+    floor = max(COMMON_TOKEN_SHARE * len(set(models)), COMMON_TOKEN_MODELS - 1)
+    return {t for t, n in count.items() if n > floor}
+
+
 def tied_models(lineage: dict, models: list[str], reference: str) -> set[str]:
     """Models the lineage ties to `reference`'s vendor family (see PANEL_RULE)."""
     facts = lineage.get("models", {})
@@ -153,7 +171,7 @@ def tied_models(lineage: dict, models: list[str], reference: str) -> set[str]:
     tied = set(family) | {
         c["suspect"] for c in cases if c["reference"] in family and c["label"] == "distilled"
     }
-    keys = {name_tokens(m)[0] for m in tied if name_tokens(m)}
+    keys = {name_tokens(m)[0] for m in tied if name_tokens(m)} - common_name_tokens(models)
     tied |= {m for m in models if keys & set(name_tokens(m))}
     return tied
 

@@ -528,3 +528,20 @@ def test_null_responses_are_unanswered_not_fatal(tmp_path, capsys):
     write_records(d / "responses.jsonl.gz", recs)
     assert main(["bench", "--corpus", str(d)]) == 2
     assert "no answers (every response is null)" in capsys.readouterr().err
+
+
+def test_a_name_token_every_model_carries_ties_no_one(tmp_path, capsys):
+    # Names such as "model-r", "model-c0": the leading token "model" of the reference tied
+    # every model to its family, so no control was left and every case was inconclusive.
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "renamed").mkdir()
+    plain = _bench(capsys, _corpus(tmp_path / "plain", _lineage()))
+    rename = {m: f"model-{m.lower()}" for m in _world(n_controls=10, n_prompts=30).texts}
+    lin = json.loads(json.dumps(_lineage()))
+    for c in lin["cases"]:
+        c["reference"], c["suspect"] = rename[c["reference"]], rename[c["suspect"]]
+    lin["models"] = {rename[m]: v for m, v in lin["models"].items()}
+    out = _bench(capsys, _corpus(tmp_path / "renamed", lin, rename=rename))
+    assert out["name_tokens_ignored"] == ["model"] and plain["name_tokens_ignored"] == []
+    assert [c["p_value"] for c in out["cases"]] == [c["p_value"] for c in plain["cases"]]
+    assert [c["n_controls"] for c in out["cases"]] == [c["n_controls"] for c in plain["cases"]]

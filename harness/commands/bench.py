@@ -109,6 +109,11 @@ def run(args: argparse.Namespace) -> int:
             f"  left out (in no case or panel, and kept they would cost more than a tenth of the "
             f"prompts): {gone}"
         )
+    if result["name_tokens_ignored"]:
+        con.print(
+            "  name tokens too common to mark a family (no model is tied by them): "
+            + ", ".join(e(t) for t in result["name_tokens_ignored"])
+        )
     if result["null_responses"]:
         nulls = ", ".join(f"{e(m)} ({n})" for m, n in result["null_responses"].items())
         con.print(f"  records with a null response, read as unanswered: {nulls}")
