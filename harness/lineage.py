@@ -23,7 +23,8 @@ PANEL_RULE = (
     "`distilled` cases, any model sharing the leading name token of one of those (a token more "
     "than a quarter of the corpus's models, and at least 10, carry is no family mark) unless an `independent` "
     "case documents it, and the suspect. Score: plain mean similarity (no foils) "
-    "and layout habits. With fewer than 5 such controls the fallback panel is used (see "
+    "and layout habits. With 5 or fewer such controls (5 must remain with any one of them as "
+    "the suspect) the fallback panel is used for every suspect of that reference (see "
     "fallback_rule)"
 )
 FALLBACK_RULE = (
@@ -218,13 +219,20 @@ def documented_panel(lineage: dict, models: list[str], reference: str, suspect: 
 def case_panel(
     lineage: dict, models: list[str], reference: str, suspect: str
 ) -> tuple[list[str], list[str], str]:
-    """(controls, foils, rule used) of one case: documented panel, else the fallback."""
-    controls = documented_panel(lineage, models, reference, suspect)
-    if len(controls) >= MIN_CONTROLS:
-        return controls, [], "documented"
+    """(controls, foils, rule used) of one case: documented panel, else the fallback.
+
+    The rule is chosen per reference, not per case: the documented panel is used when it keeps
+    MIN_CONTROLS with any one of its members as the suspect. Else, at exactly MIN_CONTROLS, a
+    reference's distilled suspects were tested against its documented panel and each
+    independent one (a member, so left out) against the fallback with foils: two scores mixed
+    in one comparison."""
+    whole = documented_panel(lineage, models, reference, "")
+    if len(whole) > MIN_CONTROLS:
+        return documented_panel(lineage, models, reference, suspect), [], "documented"
     foils = foils_for(lineage, models, reference, suspect)
     return (
         panel_for(lineage, models, reference, suspect, foils),
         foils,
-        f"fallback ({len(controls)} documented controls < {MIN_CONTROLS})",
+        f"fallback ({len(whole)} documented controls: {MIN_CONTROLS} must remain with any "
+        "one of them as the suspect)",
     )

@@ -545,3 +545,21 @@ def test_a_name_token_every_model_carries_ties_no_one(tmp_path, capsys):
     assert out["name_tokens_ignored"] == ["model"] and plain["name_tokens_ignored"] == []
     assert [c["p_value"] for c in out["cases"]] == [c["p_value"] for c in plain["cases"]]
     assert [c["n_controls"] for c in out["cases"]] == [c["n_controls"] for c in plain["cases"]]
+
+
+def test_every_suspect_of_a_reference_is_tested_by_one_panel_rule():
+    # R's documented panel is exactly five models. Before, its distilled suspect S was tested
+    # against those five and each independent suspect (one of the five, so left out: four)
+    # against the fallback with foils: two different scores in one ROC.
+    models = ["R", "S", "h0", "h1", "h2", "h3", "h4", "x0", "x1"]
+    lin = {
+        "cases": [{"reference": "R", "suspect": "S", "label": "distilled"}]
+        + [{"reference": "R", "suspect": f"h{i}", "label": "independent"} for i in range(5)],
+        "models": {"R": {"org": "V"}},
+    }
+    rules = {s: case_panel(lin, models, "R", s)[2] for s in ["S"] + [f"h{i}" for i in range(5)]}
+    assert len({r.split(" ")[0] for r in rules.values()}) == 1, rules
+    assert rules["S"].startswith("fallback (5 documented controls")
+    lin["cases"].append({"reference": "R", "suspect": "x0", "label": "independent"})
+    assert {case_panel(lin, models, "R", s)[2] for s in ("S", "h0", "x0")} == {"documented"}
+    assert len(case_panel(lin, models, "R", "h0")[0]) == 5
