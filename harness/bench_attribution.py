@@ -8,6 +8,8 @@ over to any corpus in the same format.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from harness.answers import Answers
 from harness.bench_tables import CaseTables
 from harness.detector import attribute
@@ -20,9 +22,12 @@ ATTRIBUTION_RULE = (
     "bench's foils), i.e. one vendor family against the others; controls = the models the "
     "lineage documents as independent of every candidate (the intersection of their documented "
     "panels), minus the candidates and S. The named teacher is right when a `distilled` case "
-    "ties S to that candidate's family, wrong otherwise (a human-data model named after anyone "
-    "is wrong); 'no single teacher' is neither. Cases with fewer than "
-    f"{MIN_CONTROLS} such controls are skipped"
+    "ties S to that candidate's family; wrong when an `independent` case frees S of it, or no "
+    "`distilled` case gives S any teacher (a human-data model named after anyone is wrong); "
+    "undocumented when S has a documented teacher elsewhere and the lineage says nothing of "
+    "S and the one named; 'no single teacher' is none of these. Cases with one candidate, "
+    f"fewer than {MIN_CONTROLS} such controls or no prompt their models all answered are "
+    "skipped, counted by reason"
 )
 
 
@@ -33,6 +38,27 @@ def teacher_families(lineage: dict, suspect: str) -> set[str]:
         if c["suspect"] == suspect and c["label"] == "distilled":
             out |= family_of(lineage, c["reference"])
     return out
+
+
+def freed_families(lineage: dict, suspect: str) -> set[str]:
+    """Every case reference whose family an `independent` case documents `suspect` free of."""
+    out: set[str] = set()
+    for c in lineage.get("cases", []):
+        if c["suspect"] == suspect and c["label"] == "independent":
+            out |= family_of(lineage, c["reference"])
+    return out
+
+
+def outcome(lineage: dict, suspect: str, teacher: str | None) -> str:
+    """right / wrong / undocumented / none for the teacher named for `suspect` (the rule)."""
+    if teacher is None:
+        return "none"
+    truth = teacher_families(lineage, suspect)
+    if teacher in truth:
+        return "right"
+    if not truth or teacher in freed_families(lineage, suspect):
+        return "wrong"
+    return "undocumented"
 
 
 def attribution_panel(
@@ -56,18 +82,23 @@ def run_attribution(
     `attribute`'s (default: the lexical ones)."""
     models = answers.models
     cases = []
+    skipped: Counter[str] = Counter()
     for c in runnable_cases(lineage, models)[0]:  # the bench's cases (same skips)
         ref, sus = c["reference"], c["suspect"]
         candidates = [ref, *foils_for(lineage, models, ref, sus)]
         controls = attribution_panel(lineage, models, candidates, sus)
-        if len(candidates) < 2 or len(controls) < MIN_CONTROLS:
+        if len(candidates) < 2:
+            skipped["one candidate only (no case reference of another org)"] += 1
+            continue
+        if len(controls) < MIN_CONTROLS:
+            skipped[f"fewer than {MIN_CONTROLS} controls independent of every candidate"] += 1
             continue
         table = tables.for_models([sus, *candidates, *controls])
         if table is None:
+            skipped["no prompt its suspect, candidates and controls all answered"] += 1
             continue
         a = attribute(answers, sus, candidates, controls, table=table, features=features)
         truth = teacher_families(lineage, sus)
-        outcome = "none" if a.teacher is None else ("right" if a.teacher in truth else "wrong")
         cases.append(
             {
                 "reference": ref,
@@ -78,7 +109,7 @@ def run_attribution(
                 "n_prompts": len(table.prompts),
                 "teacher": a.teacher,
                 "documented_teacher_among_candidates": bool(truth & set(candidates)),
-                "outcome": outcome,
+                "outcome": outcome(lineage, sus, a.teacher),
                 "p_values": a.p_values,
                 "versus": a.versus,
             }
@@ -90,9 +121,11 @@ def run_attribution(
         "n_cases": len(cases),
         "named_right": sum(c["outcome"] == "right" for c in cases),
         "named_wrong": sum(c["outcome"] == "wrong" for c in cases),
+        "named_undocumented": sum(c["outcome"] == "undocumented" for c in cases),
         "no_single_teacher": sum(c["outcome"] == "none" for c in cases),
         "right_when_teacher_is_a_candidate": (
             sum(c["outcome"] == "right" for c in taught) / len(taught) if taught else None
         ),
+        "skipped": dict(skipped.most_common()),
         "cases": cases,
     }

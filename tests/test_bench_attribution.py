@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from harness.answers import Answers
-from harness.bench_attribution import attribution_panel, run_attribution, teacher_families
+from harness.bench_attribution import (
+    attribution_panel,
+    outcome,
+    run_attribution,
+    teacher_families,
+)
 from harness.bench_tables import CaseTables
 from harness.detector import similarity
 from tests.test_bench import _doc_lineage
@@ -106,3 +113,34 @@ def test_attribution_skips_the_cases_the_bench_skips():
     out = run_attribution(answers, lin, CaseTables(answers, table.anchors, table))
     assert out["n_cases"] == n
     assert all(c["suspect"] != c["reference"] for c in out["cases"])
+
+
+def test_a_name_the_lineage_says_nothing_about_is_undocumented_not_wrong():
+    # Before, any teacher outside the documented ones was "wrong": a student of A named after
+    # C, of which the lineage says nothing (no org facts: another OpenAI model, say), counted
+    # against the detector as if it had named a vendor the student was documented free of.
+    lin = {
+        "cases": [
+            {"reference": "A", "suspect": "S", "label": "distilled"},
+            {"reference": "B", "suspect": "S", "label": "independent"},
+            {"reference": "C", "suspect": "H", "label": "independent"},
+        ]
+    }
+    assert [outcome(lin, "S", t) for t in ("A", "B", "C", None)] == [
+        "right",
+        "wrong",
+        "undocumented",
+        "none",
+    ]
+    assert outcome(lin, "H", "A") == "wrong"  # no documented teacher at all: teacher-free
+
+
+def test_attribution_says_why_it_skipped_cases(tmp_path, capsys):
+    from harness.cli import main
+    from tests.test_bench import _corpus, _lineage
+
+    d = _corpus(tmp_path, _lineage())  # one reference: nobody to attribute against
+    assert main(["bench", "--corpus", str(d), "--json", "--prompts", "10"]) == 0
+    att = json.loads(capsys.readouterr().out)["attribution"]
+    assert att["n_cases"] == 0
+    assert att["skipped"] == {"one candidate only (no case reference of another org)": 3}

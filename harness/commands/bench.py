@@ -179,8 +179,11 @@ def run(args: argparse.Namespace) -> int:
             c["outcome"],
         )
     con.print(named)
+    for why, n in att["skipped"].items():
+        con.print(f"  attribution skipped {n} case(s): {e(why)}")
     con.print(
-        f"named right {att['named_right']}, wrong {att['named_wrong']}, no single teacher "
+        f"named right {att['named_right']}, wrong {att['named_wrong']}, undocumented "
+        f"{att['named_undocumented']}, no single teacher "
         f"{att['no_single_teacher']} of {att['n_cases']}; right when the documented teacher is "
         f"a candidate: {_fmt(att['right_when_teacher_is_a_candidate'])}"
     )
