@@ -31,7 +31,7 @@ from harness.corpus import load_answers, responses_file
 from harness.detector import similarity
 from harness.detector.attribution import LEXICAL
 from harness.detector.pooling import ModeratedNull, moderated_null
-from harness.detector.verdict import verdict_from_table
+from harness.detector.verdict import EMPTY_SHARE_NOTED, verdict_from_table
 from harness.errors import InputError
 from harness.jsonable import json_ready
 from harness.lineage import (
@@ -261,6 +261,8 @@ def run_bench(
     out["fewest_answered"] = dict(sorted(short, key=lambda x: x[1])[:3])
     out["left_out_models"] = left_out
     out["name_tokens_ignored"] = sorted(common_name_tokens(answers.models))
+    # Empty answers score as no overlap: a control with many widens its panel, costing power.
+    out["empty_answers"] = _mostly_empty(answers)
     # A null response is a generation that failed: read as no answer (the coverage rule applies).
     out["null_responses"] = dict(sorted(nulls.items()))
     out["skipped_cases"] = skipped
@@ -347,6 +349,18 @@ def _drop_sparse_bystanders(
     if not left_out:
         return answers, {}
     return answers.restrict([m for m in models if m not in left_out]), left_out
+
+
+def _mostly_empty(answers: Answers) -> dict[str, int]:
+    """{model: prompts answered only with empty text} for models where that is at least
+    EMPTY_SHARE_NOTED of the prompts they answered (the share a verdict notes too)."""
+    out = {}
+    for m, per in answers.texts.items():
+        answered = [s for s in per.values() if s]
+        empty = sum(1 for s in answered if not any(t.strip() for t in s))
+        if answered and empty >= EMPTY_SHARE_NOTED * len(answered):
+            out[m] = empty
+    return dict(sorted(out.items(), key=lambda x: -x[1]))
 
 
 def _no_common_prompt(answers: Answers) -> str:

@@ -523,6 +523,7 @@ def test_null_responses_are_unanswered_not_fatal(tmp_path, capsys):
     assert [c["n_prompts"] for c in out["cases"]] == [20, 20]  # C4 is in both panels
     assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
     assert "null response, read as unanswered: C1 (30), C4 (10)" in capsys.readouterr().out
+    assert out["empty_answers"] == {}
     for r in recs:
         r["response"] = None
     write_records(d / "responses.jsonl.gz", recs)
@@ -563,3 +564,19 @@ def test_every_suspect_of_a_reference_is_tested_by_one_panel_rule():
     lin["cases"].append({"reference": "R", "suspect": "x0", "label": "independent"})
     assert {case_panel(lin, models, "R", s)[2] for s in ("S", "h0", "x0")} == {"documented"}
     assert len(case_panel(lin, models, "R", "h0")[0]) == 5
+
+
+def test_models_with_many_empty_answers_are_named(tmp_path, capsys):
+    # Empty answers score as no overlap; a control with many widens its panel and costs every
+    # case power (measured: 30 % empty in one control took detections from 12/15 to 9/15), and
+    # the bench said nothing of it.
+    ans = _world(n_controls=10, n_prompts=30)
+    for p in list(ans.texts["C6"])[:9]:
+        ans.texts["C6"][p] = [" "]
+    for p in list(ans.texts["C7"])[:5]:
+        ans.texts["C7"][p] = [""]
+    d = _corpus(tmp_path, _lineage(), ans)
+    assert _bench(capsys, d)["empty_answers"] == {"C6": 9}  # C7: 5 of 30, under a fifth
+    assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "empty on at least 20% of their prompts" in text and "C6 (9)" in text

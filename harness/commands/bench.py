@@ -76,6 +76,7 @@ def _table(title: str, columns: tuple[str, ...]) -> Table:
 
 def run(args: argparse.Namespace) -> int:
     from harness.bench import run_bench
+    from harness.detector.verdict import EMPTY_SHARE_NOTED
 
     feats = attribution_features(args.attribution_features)
     result = run_bench(
@@ -113,6 +114,12 @@ def run(args: argparse.Namespace) -> int:
         con.print(
             "  name tokens too common to mark a family (no model is tied by them): "
             + ", ".join(e(t) for t in result["name_tokens_ignored"])
+        )
+    if result["empty_answers"]:
+        empty = ", ".join(f"{e(m)} ({n})" for m, n in result["empty_answers"].items())
+        con.print(
+            f"  models whose answers are empty on at least {EMPTY_SHARE_NOTED:.0%} of their "
+            f"prompts (scored as no overlap; in a panel they widen it): {empty}"
         )
     if result["null_responses"]:
         nulls = ", ".join(f"{e(m)} ({n})" for m, n in result["null_responses"].items())
