@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -288,19 +290,30 @@ def _ctrl_c_mid_run(
     return child.returncode, err
 
 
+@contextlib.contextmanager
+def _stopped_mid_run(tmp_path: Path, sig: int = signal.SIGINT):
+    """Two loopback endpoints, a child `fingerprint run` stopped by `sig` mid-run (see
+    `_ctrl_c_mid_run`); yields what the tests read, with the servers still up for a resume."""
+    gate, held = _held_after_one()
+    with CountingProxy(None, fault=held) as proxy, CountingProxy(None, fault=held) as other:
+        cfg_path = write_config(tmp_path, {"ref": proxy.url, "sus": other.url})
+        results = tmp_path / "results"
+        code, err = _ctrl_c_mid_run(cfg_path, results, proxy, other, sig=sig)
+        gate.set()
+        assert code == (143 if sig == signal.SIGTERM else 130), err
+        (run_path,) = (m.parent for m in results.glob("*/manifest.json"))
+        yield SimpleNamespace(
+            err=err, cfg=cfg_path, results=results, run_path=run_path, proxies=(proxy, other)
+        )
+
+
 def test_an_interrupted_run_says_so_and_its_report_warns_until_resumed(tmp_path):
     """Ctrl-C: exit 130, manifest status `interrupted` (it stayed `running`), a report of
     the partial run warns on top; the resumed run is complete and sums both attempts."""
     from harness.cli import main
 
-    gate, held = _held_after_one()
-    with CountingProxy(None, fault=held) as proxy, CountingProxy(None, fault=held) as other:
-        cfg_path = write_config(tmp_path, {"ref": proxy.url, "sus": other.url})
-        results = tmp_path / "results"
-        code, err = _ctrl_c_mid_run(cfg_path, results, proxy, other)
-        gate.set()
-        assert code == 130, err
-        (run_path,) = (m.parent for m in results.glob("*/manifest.json"))
+    with _stopped_mid_run(tmp_path) as cut:
+        cfg_path, results, run_path = cut.cfg, cut.results, cut.run_path
         manifest = RunDir(run_path).read_manifest()
         assert manifest["status"] == "interrupted" and manifest["planned_answers"] == 2 * PLANNED
         assert main(["report", str(run_path), "--quiet"]) == 0
@@ -327,21 +340,16 @@ def test_an_interrupted_attempts_requests_are_in_all_attempts(tmp_path):
     """The requests an attempt sent before Ctrl-C (the held one too: it reached the server) are
     in its manifest and in `all_attempts` after the resume, which equals what the servers
     counted; they used to be lost with the cancelled tasks."""
-    gate, held = _held_after_one()
-    with CountingProxy(None, fault=held) as proxy, CountingProxy(None, fault=held) as other:
-        cfg_path = write_config(tmp_path, {"ref": proxy.url, "sus": other.url})
-        results = tmp_path / "results"
-        code, err = _ctrl_c_mid_run(cfg_path, results, proxy, other)
-        gate.set()
-        assert code == 130, err
-        (run_path,) = (m.parent for m in results.glob("*/manifest.json"))
-        cut = RunDir(run_path).read_manifest()
+    with _stopped_mid_run(tmp_path) as stopped:
+        proxy, other = stopped.proxies
+        cut = RunDir(stopped.run_path).read_manifest()
         assert cut["status"] == "interrupted" and cut["requests"] == 4
         for name in ("ref", "sus"):
             ep = cut["endpoints"][name]
             assert (ep["requests"], ep["answers_new"], ep["all_attempts"]["requests"]) == (2, 1, 2)
             assert ep["completion_tokens"] == ep["all_attempts"]["completion_tokens"] == 3
-        done = run(load_config(cfg_path), results=results, show_progress=False).manifest
+        done = run(load_config(stopped.cfg), results=stopped.results, show_progress=False)
+        done = done.manifest
         sent = {"ref": proxy.log.count, "sus": other.log.count}
     assert done["status"] == "complete" and sent == {"ref": 2 + 4, "sus": 2 + 4}
     for name, count in sent.items():
@@ -353,20 +361,15 @@ def test_an_interrupted_attempts_requests_are_in_all_attempts(tmp_path):
 def test_sigterm_mid_run_is_an_interrupt_that_resumes(tmp_path):
     """SIGTERM (what a CI job's timeout sends) used to kill the run at once: exit -15 and the
     manifest still `running`, its requests uncounted. It now stops the run like Ctrl-C."""
-    gate, held = _held_after_one()
-    with CountingProxy(None, fault=held) as proxy, CountingProxy(None, fault=held) as other:
-        cfg_path = write_config(tmp_path, {"ref": proxy.url, "sus": other.url})
-        results = tmp_path / "results"
-        code, err = _ctrl_c_mid_run(cfg_path, results, proxy, other, sig=signal.SIGTERM)
-        gate.set()
-        assert code == 143, err
+    with _stopped_mid_run(tmp_path, signal.SIGTERM) as stopped:
+        err, proxy = stopped.err, stopped.proxies[0]
         assert "terminated: answers received so far are stored" in err and "Traceback" not in err
-        (run_path,) = (m.parent for m in results.glob("*/manifest.json"))
-        cut = RunDir(run_path).read_manifest()
+        cut = RunDir(stopped.run_path).read_manifest()
         assert (cut["status"], cut["signal"], cut["requests"]) == ("interrupted", "SIGTERM", 4)
-        with Store(run_path / "store.sqlite") as store:
+        with Store(stopped.run_path / "store.sqlite") as store:
             assert len(store.keys()) == 2  # each endpoint's first answer
-        done = run(load_config(cfg_path), results=results, show_progress=False).manifest
+        done = run(load_config(stopped.cfg), results=stopped.results, show_progress=False)
+        done = done.manifest
     assert done["status"] == "complete" and done["answers_stored"] == 2 * PLANNED
     assert done["endpoints"]["ref"]["all_attempts"]["requests"] == proxy.log.count == 2 + 4
 

@@ -67,6 +67,11 @@ def _fmt(x) -> str:
     return f"{x:.3g}" if isinstance(x, float) else str(x)
 
 
+def _counted(per_model: dict[str, int]) -> str:
+    """'name (n), ...' with model names escaped (they come from the corpus)."""
+    return ", ".join(f"{escape(m)} ({n})" for m, n in per_model.items())
+
+
 def _table(title: str, columns: tuple[str, ...]) -> Table:
     t = Table(title=title)
     for col in columns:
@@ -102,10 +107,9 @@ def run(args: argparse.Namespace) -> int:
         )
     )
     if result["n_prompts"] < result["n_prompts_in_corpus"]:
-        fewest = ", ".join(f"{e(m)} ({n})" for m, n in result["fewest_answered"].items())
-        con.print(f"  fewest prompts answered: {fewest}")
+        con.print(f"  fewest prompts answered: {_counted(result['fewest_answered'])}")
     if result["left_out_models"]:
-        gone = ", ".join(f"{e(m)} ({n})" for m, n in result["left_out_models"].items())
+        gone = _counted(result["left_out_models"])
         con.print(
             f"  left out (in no case or panel, and kept they would cost more than a tenth of the "
             f"prompts): {gone}"
@@ -116,13 +120,13 @@ def run(args: argparse.Namespace) -> int:
             + ", ".join(e(t) for t in result["name_tokens_ignored"])
         )
     if result["empty_answers"]:
-        empty = ", ".join(f"{e(m)} ({n})" for m, n in result["empty_answers"].items())
+        empty = _counted(result["empty_answers"])
         con.print(
             f"  models whose answers are empty on at least {EMPTY_SHARE_NOTED:.0%} of their "
             f"prompts (scored as no overlap; in a panel they widen it): {empty}"
         )
     if result["null_responses"]:
-        nulls = ", ".join(f"{e(m)} ({n})" for m, n in result["null_responses"].items())
+        nulls = _counted(result["null_responses"])
         con.print(f"  records with a null response, read as unanswered: {nulls}")
     for s in result["skipped_cases"]:
         con.print(
