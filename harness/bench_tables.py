@@ -57,11 +57,6 @@ class CaseTables:
             self._own[key] = similarity.compute(self.answers, anchors, every)
         return self._own[key]
 
-    @property
-    def n_own(self) -> int:
-        """How many tables of their own the cases needed so far."""
-        return len(self._own)
-
 
 def case_tables(answers: Answers, anchors: list[str]) -> CaseTables:
     """Every model on the prompts all of them answered, with `anchors` (the case references)."""
