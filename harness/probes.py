@@ -861,7 +861,7 @@ def corpus_suite(path: str | os.PathLike[str], limit: int | None = None) -> Suit
 
     seen: dict[str, Probe] = {}
     digest = hashlib.sha256()
-    for rec in iter_records(path):
+    for rec in iter_records(path, {}):  # a null response answers nothing: no probe of its own
         pid = rec["prompt_id"]
         if pid in seen:
             continue

@@ -234,3 +234,19 @@ def test_conflicting_duplicates_keep_the_first_and_warn_once(tmp_path, capsys):
 def test_identical_duplicates_are_silent(tmp_path, capsys):
     assert _import(_write(tmp_path / "c.jsonl", _recs() + _recs()), tmp_path) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_a_null_response_is_an_unanswered_prompt_not_an_error(tmp_path, capsys):
+    # Some corpora save a failed generation as "response": null. The import stopped at that
+    # line (exit 2); now that prompt is unanswered for that model, and a warning counts them.
+    recs = _recs("abc")
+    recs[4]["response"] = None  # b's p1
+    for r in recs:
+        if r["model"] == "c":
+            r["response"] = None  # c failed everywhere: still a model of the corpus
+    assert _import(_write(tmp_path / "c.jsonl", recs), tmp_path, "--run-id", "r") == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "warning: 4 records have a null response (c 3, b 1), read as no answer" in err
+    assert err[-1].endswith("; prompts without an answer, by model: c 3, b 1")
+    stored = _stored(tmp_path / "results" / "r")
+    assert ("b", "p1") not in stored and stored[("b", "p0")] == ["b says 0"]

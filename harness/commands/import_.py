@@ -102,6 +102,14 @@ def main(args: argparse.Namespace) -> int:
             highlight=False,
             soft_wrap=True,
         )
+    if nulls := {m: index[m].nulls for m in models if index[m].nulls}:
+        console.print(
+            f"warning: {_have(sum(nulls.values()))} a null response ({_by_model(nulls)}), read "
+            "as no answer",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     result = run(
         config,
         results=Path(args.results),
@@ -131,6 +139,10 @@ def _by_model(counts: dict[str, int]) -> str:
     if len(ranked) > 8:
         text += f" and {sum(n for _, n in ranked[8:])} in {len(ranked) - 8} more models"
     return text
+
+
+def _have(n: int) -> str:
+    return "1 record has" if n == 1 else f"{n} records have"
 
 
 def _records(n: int) -> str:

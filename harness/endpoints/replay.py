@@ -32,6 +32,7 @@ class ModelAnswers:
     by_text: dict[str, str] = field(default_factory=dict)  # non-empty prompt -> first response
     digest: str = ""  # sha256 of the model's (prompt id, prompt, response) records in file order
     conflicts: int = 0  # records repeating a prompt id with another response (the first is kept)
+    nulls: int = 0  # records with a null response (a failed generation): read as unanswered
 
 
 @functools.lru_cache(maxsize=4)
@@ -41,7 +42,8 @@ def _index(path: str, version: tuple[int, int]) -> dict[str, ModelAnswers]:
 
     index: dict[str, ModelAnswers] = {}
     hashers: dict[str, hashlib._Hash] = {}
-    for rec in iter_records(path):
+    nulls: dict[str, int] = {}
+    for rec in iter_records(path, nulls):
         model, pid, response = rec["model"], rec["prompt_id"], rec["response"]
         prompt = rec["prompt"]
         answers = index.setdefault(model, ModelAnswers())
@@ -53,6 +55,8 @@ def _index(path: str, version: tuple[int, int]) -> dict[str, ModelAnswers]:
             answers.by_text.setdefault(prompt, response)
     for model, hasher in hashers.items():
         index[model].digest = hasher.hexdigest()
+    for model, n in nulls.items():  # a model with only nulls is still a model of the corpus
+        index.setdefault(model, ModelAnswers()).nulls = n
     return index
 
 
