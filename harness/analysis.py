@@ -35,6 +35,8 @@ class Analysis:
     alpha: float = 0.05  # the level every verdict here was decided at
     # What a reader must see before the verdicts: an unfinished run, models without answers.
     warnings: list[str] = field(default_factory=list)
+    # Failed samples that asking again may answer (a replay corpus's gaps are not among them).
+    retryable_failures: int = 0
 
 
 def panel(reference: str, suspects: list[str], controls: list[str]) -> dict[str, list[str]]:
@@ -79,6 +81,12 @@ def _warnings(
 ) -> list[str]:
     """An unfinished run and every configured model without answers, each said in one line."""
     out = []
+    if missing := manifest.get("not_in_corpus"):
+        by_model = ", ".join(f"{m} ({n})" for m, n in missing.items())
+        out.append(
+            f"{sum(missing.values())} prompt(s) have no answer in the replay corpus and are "
+            f"left out ({by_model}); running again cannot add them"
+        )
     status = manifest.get("status", "complete")
     if status != "complete":
         planned = manifest.get("planned_answers")
@@ -167,4 +175,10 @@ def analyse(run_dir: RunDir, *, alpha: float = 0.05, sequential: bool = False) -
         attributions=attributions,
         alpha=alpha,
         warnings=_warnings(manifest, models, present, failures, answers),
+        retryable_failures=sum(f["endpoint"] not in _corpus_endpoints(manifest) for f in failures),
     )
+
+
+def _corpus_endpoints(manifest: dict[str, Any]) -> set[str]:
+    """Endpoints that answered from a corpus (their failures are gaps of the corpus)."""
+    return {n for n, e in (manifest.get("endpoints") or {}).items() if e.get("from_corpus")}

@@ -174,9 +174,17 @@ def run(
         if terminated:
             raise Terminated() from None
         raise
+    # A corpus endpoint fails where its corpus holds no answer: asking again cannot add one, so
+    # those prompts are unanswered in a run that is as complete as it can be.
+    missing = {
+        n: st.failed
+        for n, st in stats.endpoints.items()
+        if st.failed and _from_corpus(endpoints[n])
+    }
     manifest.update(
         finished_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        status="complete" if stats.failed == 0 else "incomplete",
+        status="complete" if stats.failed == sum(missing.values()) else "incomplete",
+        not_in_corpus=missing,
         seed=config.seed,
         seeding="per sample: sha256(run seed, probe id, sample index), stored with each answer",
         endpoints=_endpoint_records(config, endpoints, stats),
@@ -237,9 +245,15 @@ def _endpoint_records(
                 6,
             ),
             **({"aborted": st.aborted} if st.aborted else {}),
+            **({"from_corpus": True} if _from_corpus(endpoints[name]) else {}),
         }
         for name, st in stats.endpoints.items()
     }
+
+
+def _from_corpus(endpoint: Endpoint) -> bool:
+    """Whether the endpoint answers from a corpus by probe id (replay), as it declares."""
+    return bool(getattr(endpoint, "answers_by_probe_id", False))
 
 
 _SUMMED = ("requests", "prompt_tokens", "completion_tokens", "cost")

@@ -250,3 +250,24 @@ def test_a_null_response_is_an_unanswered_prompt_not_an_error(tmp_path, capsys):
     assert err[-1].endswith("; prompts without an answer, by model: c 3, b 1")
     stored = _stored(tmp_path / "results" / "r")
     assert ("b", "p1") not in stored and stored[("b", "p0")] == ["b says 0"]
+
+
+def test_a_corpus_with_gaps_imports_as_a_complete_run(tmp_path, capsys):
+    # Before: status "incomplete", and every report said "unfinished run ... run the same
+    # command again to resume" and "N sample(s) failed ... run again to retry them", though
+    # asking a corpus again can never add an answer it lacks.
+    recs = _recs("abc")
+    recs[4]["response"] = None  # b's p1: null
+    del recs[6]  # c's p0: missing
+    assert _import(_write(tmp_path / "c.jsonl", recs), tmp_path, "--run-id", "r") == 0
+    run_dir = tmp_path / "results" / "r"
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["not_in_corpus"] == {"b": 1, "c": 1}
+    capsys.readouterr()
+    assert main(["report", str(run_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "unfinished" not in out and "run again to retry" not in out
+    assert "2 prompt(s) have no answer in the replay corpus" in " ".join(out.split())
+    data = json.loads((run_dir / "report.json").read_text())
+    assert (data["retryable_failures"], len(data["failures"])) == (0, 2)
+    assert "sample(s) failed" not in (run_dir / "report.md").read_text()

@@ -131,7 +131,7 @@ def test_sequential_reports_show_where_each_verdict_settled(tmp_path: Path, run_
 
 def test_json_schema_holds_what_html_shows(run_dir: Path) -> None:
     data = json.loads((run_dir / "report.json").read_text())
-    assert data["schema_version"] == "2.4"
+    assert data["schema_version"] == "2.5"
     (row,) = data["summary"]
     assert row["suspect"] == "student" and row["outcome"] == "distilled"
     assert row["sim_reference"] > row["controls_sim"]

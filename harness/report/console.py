@@ -83,9 +83,9 @@ def print_analysis(analysis: Analysis, console: Console) -> None:
                     fmt_p(f.p_holm),
                 )
             console.print(fam)
-    if analysis.failures:
+    if analysis.retryable_failures:
         console.print(
-            f"[yellow]{len(analysis.failures)} sample(s) failed and were left out; "
+            f"[yellow]{analysis.retryable_failures} sample(s) failed and were left out; "
             "run again to retry them.[/]"
         )
 

@@ -213,10 +213,9 @@ def render_dict(data: dict[str, Any]) -> str:
         *_summary(data),
         f"<p class='null'>Verdict rule: {esc(data['decision_rule'])}</p>",
     ]
-    if data["failures"]:
+    if retry := data["retryable_failures"]:
         parts.append(
-            f"<p><b>{len(data['failures'])} sample(s) failed</b> and were left out; run again to "
-            "retry them.</p>"
+            f"<p><b>{retry} sample(s) failed</b> and were left out; run again to retry them.</p>"
         )
     parts += _attribution(data)
     parts.append("<h2 id='plots'>Plots</h2>")

@@ -19,7 +19,7 @@ from harness import __version__
 from harness.analysis import Analysis
 from harness.detector.attribution import RULE as ATTRIBUTION_RULE
 
-SCHEMA_VERSION = "2.4"
+SCHEMA_VERSION = "2.5"
 SIMILARITY_FEATURE = "char4"  # what `similarity_matrix` uses by default
 
 
@@ -271,6 +271,7 @@ def to_dict(analysis: Analysis) -> dict[str, Any]:
         "verdicts": [v.to_dict() for v in analysis.verdicts],
         "run": manifest_digest(analysis.manifest),
         "failures": analysis.failures,
+        "retryable_failures": analysis.retryable_failures,
         "manifest": analysis.manifest,
     }
 

@@ -92,8 +92,8 @@ def render_dict(data: dict[str, Any], plot_links: dict[str, str] | None = None) 
         if r.get("features"):
             lines.append(f"  - {STANDING_LABEL}: {cell(standing_text(r['features']))}")
         lines += [f"  - {cell(n)}" for n in r["notes"]]
-    if data["failures"]:
-        lines += ["", f"**{len(data['failures'])} sample(s) failed** and were left out."]
+    if retry := data["retryable_failures"]:
+        lines += ["", f"**{retry} sample(s) failed** and were left out; run again to retry them."]
     if data.get("attribution"):
         att = data["attribution"]
         lines += ["", "## Which candidate taught it?", ""]
