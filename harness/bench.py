@@ -304,9 +304,10 @@ def run_bench(
             if drawn:
                 per.append(metrics(drawn))
                 n_cases = len(drawn)
-        if per:  # else no case has more than n prompts
-            by[str(n)] = {k: _mean_defined([m[k] for m in per]) for k in per[0]}
-            by[str(n)] |= {"draws": draws, "n_cases": n_cases}
+        # No case with more than n prompts: the row stays, empty, so a requested count is
+        # never silently missing.
+        row = {k: _mean_defined([m[k] for m in per]) for k in metrics(results)}
+        by[str(n)] = row | {"draws": draws if per else 0, "n_cases": n_cases}
     by["all"] = {k: out[k] for k in metrics(results)} | {"draws": 1, "n_cases": len(results)}
     out["by_prompts"] = by
     out["attribution"] = run_attribution(answers, lineage, tables, attribution_features)

@@ -487,9 +487,12 @@ def test_a_sparse_model_shrinks_only_the_cases_that_read_it(tmp_path, capsys):
     assert (out["n_prompts"], out["cases_on_own_prompts"]) == (12, 3)
     assert out["by_prompts"]["10"]["n_cases"] == 4 and out["by_prompts"]["all"]["n_cases"] == 4
     assert {c["suspect"]: c["verdict"] for c in out["cases"]}["T"] == "distilled"
-    # 25 prompts: T's case has no such draw and is left out of that row only.
-    assert main(["bench", "--corpus", str(d), "--json", "--prompts", "25"]) == 0
-    assert _strict(capsys.readouterr().out)["by_prompts"]["25"]["n_cases"] == 3
+    # 25 prompts: T's case has no such draw and is left out of that row only. 30: no case has
+    # a draw; the row is there, empty (it used to vanish without a word).
+    assert main(["bench", "--corpus", str(d), "--json", "--prompts", "25,30"]) == 0
+    rows = _strict(capsys.readouterr().out)["by_prompts"]
+    assert rows["25"]["n_cases"] == 3
+    assert (rows["30"]["n_cases"], rows["30"]["draws"], rows["30"]["auc"]) == (0, 0, None)
     assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "3 case(s) are scored on the more prompts their own models answered" in text
