@@ -179,7 +179,7 @@ def run(
     missing = {
         n: st.failed
         for n, st in stats.endpoints.items()
-        if st.failed and _from_corpus(endpoints[n])
+        if st.failed and answers_from_corpus(endpoints[n])
     }
     manifest.update(
         finished_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -245,13 +245,13 @@ def _endpoint_records(
                 6,
             ),
             **({"aborted": st.aborted} if st.aborted else {}),
-            **({"from_corpus": True} if _from_corpus(endpoints[name]) else {}),
+            **({"from_corpus": True} if answers_from_corpus(endpoints[name]) else {}),
         }
         for name, st in stats.endpoints.items()
     }
 
 
-def _from_corpus(endpoint: Endpoint) -> bool:
+def answers_from_corpus(endpoint: Endpoint) -> bool:
     """Whether the endpoint answers from a corpus by probe id (replay), as it declares."""
     return bool(getattr(endpoint, "answers_by_probe_id", False))
 
