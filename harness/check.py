@@ -240,7 +240,7 @@ def _failure_line(stats: Any, endpoints: dict[str, Any]) -> str:
         f"{n}: {s.failed}" + (f" (stopped asking: {s.aborted})" if s.aborted else "")
         for n, s in failed.items()
     ]
-    from harness.pipeline import answers_from_corpus
+    from harness.endpoints import answers_from_corpus
 
     replay = [n for n in failed if answers_from_corpus(endpoints[n])]
     retry = [n for n in failed if n not in replay]

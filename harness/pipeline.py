@@ -19,7 +19,7 @@ from rich.text import Text
 
 from harness.budget import Budget, BudgetExceeded, Prices
 from harness.config import RunConfig
-from harness.endpoints import Endpoint, make_endpoint
+from harness.endpoints import Endpoint, answers_from_corpus, make_endpoint
 from harness.errors import InputError, Terminated
 from harness.manifest import RunDir, new_manifest
 from harness.probes import Probe, corpus_suite, load_suites, select
@@ -249,11 +249,6 @@ def _endpoint_records(
         }
         for name, st in stats.endpoints.items()
     }
-
-
-def answers_from_corpus(endpoint: Endpoint) -> bool:
-    """Whether the endpoint answers from a corpus by probe id (replay), as it declares."""
-    return bool(getattr(endpoint, "answers_by_probe_id", False))
 
 
 _SUMMED = ("requests", "prompt_tokens", "completion_tokens", "cost")

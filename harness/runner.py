@@ -20,7 +20,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.budget import Budget, BudgetExceeded, Prices
-from harness.endpoints import Endpoint, EndpointError, GenerateRequest, GenerateResponse
+from harness.endpoints import (
+    Endpoint,
+    EndpointError,
+    GenerateRequest,
+    GenerateResponse,
+    answers_from_corpus,
+)
 from harness.errors import FingerprintError, OperationalError, redact, scrub
 from harness.messages import Message
 from harness.probes import Probe
@@ -91,7 +97,7 @@ def plan(
     items = []
     probes = list(probes)
     for name, ep in endpoints.items():
-        by_id = getattr(ep, "answers_by_probe_id", False)
+        by_id = answers_from_corpus(ep)
         for probe in probes:
             for i in range(probe.sampling.samples):
                 seed = derive_seed(run_seed, probe.id, i)

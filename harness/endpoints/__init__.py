@@ -19,6 +19,7 @@ from harness.endpoints.base import (
     EndpointError,
     GenerateRequest,
     GenerateResponse,
+    answers_from_corpus,
 )
 from harness.endpoints.http import post_json, register_secrets
 from harness.errors import InputError
@@ -31,6 +32,7 @@ __all__ = [
     "GenerateResponse",
     "HttpEndpoint",
     "Message",
+    "answers_from_corpus",
     "make_endpoint",
 ]
 

@@ -100,6 +100,13 @@ class EndpointError(OperationalError):
         self.retry_after = retry_after
 
 
+def answers_from_corpus(endpoint: object) -> bool:
+    """Whether the endpoint answers from a corpus by probe id, as a replay endpoint declares
+    (`answers_by_probe_id`): each request must name its probe, and a prompt the corpus lacks
+    stays unanswered however often it is asked."""
+    return bool(getattr(endpoint, "answers_by_probe_id", False))
+
+
 class Endpoint(Protocol):
     """A model behind some API. `identity` names who answers, for cache keys."""
 
