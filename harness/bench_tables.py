@@ -36,10 +36,20 @@ class CaseTables:
     anchors: list[str]
     shared: similarity.SimTable
     _own: dict[tuple[str, ...], similarity.SimTable] = field(default_factory=dict, repr=False)
+    # The bench asks for the same cases' models once per prompt-count draw.
+    _chosen: dict[tuple[str, ...], similarity.SimTable | None] = field(
+        default_factory=dict, repr=False
+    )
 
     def for_models(self, models: list[str]) -> similarity.SimTable | None:
         """The table to score `models` on (see the module docstring); None when they share no
         answered prompt."""
+        key = tuple(models)
+        if key not in self._chosen:
+            self._chosen[key] = self._choose(models)
+        return self._chosen[key]
+
+    def _choose(self, models: list[str]) -> similarity.SimTable | None:
         own = self.answers.common_prompts(models)
         if not own:
             return None

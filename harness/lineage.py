@@ -8,6 +8,7 @@ the detection benchmark (`harness/bench.py`) and the attribution benchmark
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import Counter
@@ -155,11 +156,16 @@ COMMON_TOKEN_SHARE = 0.25
 COMMON_TOKEN_MODELS = 10
 
 
-def common_name_tokens(models: list[str]) -> set[str]:
+def common_name_tokens(models: list[str]) -> frozenset[str]:
     """Name tokens too common in `models` to tie a model to a family (see above)."""
-    count = Counter(t for m in set(models) for t in set(name_tokens(m)))
-    floor = max(COMMON_TOKEN_SHARE * len(set(models)), COMMON_TOKEN_MODELS - 1)
-    return {t for t, n in count.items() if n > floor}
+    return _common_tokens(frozenset(models))
+
+
+@functools.lru_cache(maxsize=8)  # every panel of a corpus asks it of the same models
+def _common_tokens(models: frozenset[str]) -> frozenset[str]:
+    count = Counter(t for m in models for t in set(name_tokens(m)))
+    floor = max(COMMON_TOKEN_SHARE * len(models), COMMON_TOKEN_MODELS - 1)
+    return frozenset(t for t, n in count.items() if n > floor)
 
 
 def tied_models(lineage: dict, models: list[str], reference: str) -> set[str]:
@@ -228,7 +234,7 @@ def case_panel(
     in one comparison."""
     whole = documented_panel(lineage, models, reference, "")
     if len(whole) > MIN_CONTROLS:
-        return documented_panel(lineage, models, reference, suspect), [], "documented"
+        return [m for m in whole if m != suspect], [], "documented"
     foils = foils_for(lineage, models, reference, suspect)
     return (
         panel_for(lineage, models, reference, suspect, foils),
