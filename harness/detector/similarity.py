@@ -86,13 +86,11 @@ def _doc(samples: list[str]) -> str:
     return "\n\n".join(samples)
 
 
-def _sample_docs(groups: list[list[str]]) -> list[str] | list[str | tuple[str, ...]]:
-    """Documents for a `reads="samples"` feature: joined texts while every group holds as many
-    samples as the others, else each group's samples as a tuple (`lexical`: a joined text's
-    tf grows with its number of samples, so unequal counts would not compare like with like)."""
-    if len({len(g) for g in groups}) <= 1:
-        return [_doc(g) for g in groups]
-    return [tuple(g) for g in groups]
+def _equal_counts(groups: list[list[str]]) -> bool:
+    """Whether every model has as many samples as the others. Where not, a `reads="samples"`
+    feature gets each model's samples as a tuple (`lexical`: a joined text's tf grows with
+    its number of samples, so unequal counts would not compare like with like)."""
+    return len({len(g) for g in groups}) <= 1
 
 
 def compute(
@@ -130,9 +128,9 @@ def compute(
         docs = [_doc(g) for g in groups]
         # Models' samples kept apart where their counts differ; the halves then too, outside
         # the IDF (`lexical.Aside`), so a reference's number of samples moves no similarity.
-        apart = _sample_docs(groups[:n_m])
-        joined = isinstance(apart[0], str)
-        apart += [_doc(g) if joined else lexical.Aside(g) for g in groups[n_m:]]
+        apart = docs
+        if not _equal_counts(groups[:n_m]):
+            apart = [tuple(g) for g in groups[:n_m]] + [lexical.Aside(g) for g in groups[n_m:]]
         prompt = answers.prompts.get(p, "")
         cols = a_idx + [e[1] for e in extra]
         for f in vectors:
@@ -168,10 +166,10 @@ def similarity_matrix(answers: Answers, models: list[str], feature: str = "char4
     for p in prompts:
         if feat.reads == "first_tokens":
             docs = first_token.model_dists(answers, models, p)
-        elif feat.reads == "samples":
-            docs = _sample_docs([answers.texts[m][p] for m in models])
         else:
-            docs = [_doc(answers.texts[m][p]) for m in models]
+            groups = [answers.texts[m][p] for m in models]
+            apart = feat.reads == "samples" and not _equal_counts(groups)
+            docs = [tuple(g) if apart else _doc(g) for g in groups]
         s = feat.fn(docs, None, answers.prompts.get(p, ""))
         ok = ~np.isnan(s)
         total[ok] += s[ok]
