@@ -11,8 +11,8 @@ Any corpus in that format must give a result or one `InputError` line: cases tha
 (a model without answers, suspect = reference, a repeat, models that share no answered
 prompt) are listed under `skipped_cases`; cases labelled other than `distilled` /
 `independent` are run and shown but not scored (`unscored_labels`); a metric that is undefined
-(no case of one label, no p-value) is None, never NaN, so `--json` is strict JSON. Several records of one (model, prompt) are samples
-(`harness/corpus.py`).
+(no case of one label, no p-value) is None, never NaN, so `--json` is strict JSON. Several
+records of one (model, prompt) are samples (`harness/corpus.py`).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from harness.lineage import (
     foils_for,
     load_lineage,
     runnable_cases,
+    skip_record,
 )
 
 PROMPT_COUNTS = (10, 25, 50, 100, 200)
@@ -234,21 +235,10 @@ def run_bench(
     results, unscorable = run_cases(answers, lineage, tables, pool=pool)
     if not results:
         raise InputError(f"{corpus}: {_no_common_prompt(answers)}")
-    number = {id(c): i for i, c in enumerate(lineage["cases"])}
-    skipped = sorted(
-        skipped
-        + [
-            {
-                "case": number[id(c)],
-                "reference": c["reference"],
-                "suspect": c["suspect"],
-                "label": c["label"],
-                "reason": "its reference, suspect and panel share no answered prompt",
-            }
-            for c in unscorable
-        ],
-        key=lambda s: s["case"],
-    )
+    number = {id(c): i for i, c in enumerate(lineage["cases"])}  # runnable cases are those dicts
+    why = "its reference, suspect and panel share no answered prompt"
+    skipped += [skip_record(number[id(c)], c, why) for c in unscorable]
+    skipped.sort(key=lambda s: s["case"])
     out = metrics(results)
     out["n_prompts"] = len(tables.shared.prompts)
     out["n_prompts_in_corpus"] = n_in_corpus

@@ -33,18 +33,18 @@ ATTRIBUTION_RULE = (
 
 def teacher_families(lineage: dict, suspect: str) -> set[str]:
     """Every case reference whose family a `distilled` case documents as `suspect`'s teacher."""
-    out: set[str] = set()
-    for c in lineage.get("cases", []):
-        if c["suspect"] == suspect and c["label"] == "distilled":
-            out |= family_of(lineage, c["reference"])
-    return out
+    return _families_labelled(lineage, suspect, "distilled")
 
 
 def freed_families(lineage: dict, suspect: str) -> set[str]:
     """Every case reference whose family an `independent` case documents `suspect` free of."""
+    return _families_labelled(lineage, suspect, "independent")
+
+
+def _families_labelled(lineage: dict, suspect: str, label: str) -> set[str]:
     out: set[str] = set()
     for c in lineage.get("cases", []):
-        if c["suspect"] == suspect and c["label"] == "independent":
+        if c["suspect"] == suspect and c["label"] == label:
             out |= family_of(lineage, c["reference"])
     return out
 

@@ -22,18 +22,18 @@ PANEL_RULE = (
     "`models`): the suspects of every `independent` case whose reference is of that family, plus "
     "every other case reference of another `org`; minus the family itself, the suspects of its "
     "`distilled` cases, any model sharing the leading name token of one of those (a token more "
-    "than a quarter of the corpus's models, and at least 10, carry is no family mark) unless an `independent` "
-    "case documents it, and the suspect. Score: plain mean similarity (no foils) "
-    "and layout habits. With 5 or fewer such controls (5 must remain with any one of them as "
-    "the suspect) the fallback panel is used for every suspect of that reference (see "
+    "than a quarter of the corpus's models, and at least 10, carry is no family mark) unless "
+    "an `independent` case documents it, and the suspect. Score: plain mean similarity (no "
+    "foils) and layout habits. With 5 or fewer such controls (5 must remain with any one of "
+    "them as the suspect) the fallback panel is used for every suspect of that reference (see "
     "fallback_rule)"
 )
 FALLBACK_RULE = (
     "controls = every model in the corpus except: the reference; every case reference whose "
     "`models` entry has the same `org` (its vendor family); every suspect of a `distilled` case "
     "of that family; any model whose name contains the leading name token of one of those "
-    "(e.g. siblings and renamed copies; a token more than a quarter of the corpus's models, and at "
-    "least 10, carry is no family mark); and the suspect itself. With foils, the same is "
+    "(e.g. siblings and renamed copies; a token more than a quarter of the corpus's models, "
+    "and at least 10, carry is no family mark); and the suspect itself. With foils, the same is "
     "removed for every foil's family too (a foil's students would be extreme low outliers of the "
     "contrast and widen the null); the score is then the foil contrast"
 )
@@ -123,10 +123,19 @@ def runnable_cases(lineage: dict, models: list[str]) -> tuple[list[dict], list[d
             seen.add((ref, sus))
             run.append(c)
             continue
-        skipped.append(
-            {"case": i, "reference": ref, "suspect": sus, "label": c["label"], "reason": reason}
-        )
+        skipped.append(skip_record(i, c, reason))
     return run, skipped
+
+
+def skip_record(index: int, case: dict, reason: str) -> dict:
+    """One entry of the bench's `skipped_cases`: which lineage case, and why it did not run."""
+    return {
+        "case": index,
+        "reference": case["reference"],
+        "suspect": case["suspect"],
+        "label": case["label"],
+        "reason": reason,
+    }
 
 
 def foils_for(lineage: dict, models: list[str], reference: str, suspect: str) -> list[str]:

@@ -108,26 +108,21 @@ def run(args: argparse.Namespace) -> int:
     )
     if result["n_prompts"] < result["n_prompts_in_corpus"]:
         con.print(f"  fewest prompts answered: {_counted(result['fewest_answered'])}")
-    if result["left_out_models"]:
-        gone = _counted(result["left_out_models"])
-        con.print(
-            f"  left out (in no case or panel, and kept they would cost more than a tenth of the "
-            f"prompts): {gone}"
-        )
+    notes = {  # JSON key -> what the models it counts have in common
+        "left_out_models": "left out (in no case or panel, and kept they would cost more than a "
+        "tenth of the prompts)",
+        "empty_answers": f"models whose answers are empty on at least {EMPTY_SHARE_NOTED:.0%} "
+        "of their prompts (scored as no overlap; in a panel they widen it)",
+        "null_responses": "records with a null response, read as unanswered",
+    }
+    for key, what in notes.items():
+        if result[key]:
+            con.print(f"  {what}: {_counted(result[key])}")
     if result["name_tokens_ignored"]:
         con.print(
             "  name tokens too common to mark a family (no model is tied by them): "
             + ", ".join(e(t) for t in result["name_tokens_ignored"])
         )
-    if result["empty_answers"]:
-        empty = _counted(result["empty_answers"])
-        con.print(
-            f"  models whose answers are empty on at least {EMPTY_SHARE_NOTED:.0%} of their "
-            f"prompts (scored as no overlap; in a panel they widen it): {empty}"
-        )
-    if result["null_responses"]:
-        nulls = _counted(result["null_responses"])
-        con.print(f"  records with a null response, read as unanswered: {nulls}")
     for s in result["skipped_cases"]:
         con.print(
             f"[bold yellow]skipped case {s['case']}[/] ({e(s['reference'])}, {e(s['suspect'])}, "

@@ -94,22 +94,19 @@ def main(args: argparse.Namespace) -> int:
         probes=ProbeSelection(selection="full", corpus=str(corpus), limit=args.limit),
     )
     console = output_console(stderr=True)
+    warnings = []
     if conflicts := {m: index[m].conflicts for m in models if index[m].conflicts}:
-        console.print(
-            f"warning: {_records(sum(conflicts.values()))} a model's prompt_id with another "
-            f"response ({_by_model(conflicts)}); the first of each is imported",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
+        warnings.append(
+            f"{_records(sum(conflicts.values()))} a model's prompt_id with another response "
+            f"({_by_model(conflicts)}); the first of each is imported"
         )
     if nulls := {m: index[m].nulls for m in models if index[m].nulls}:
-        console.print(
-            f"warning: {_have(sum(nulls.values()))} a null response ({_by_model(nulls)}), read "
-            "as no answer",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
+        warnings.append(
+            f"{_records(sum(nulls.values()), 'has', 'have')} a null response "
+            f"({_by_model(nulls)}), read as no answer"
         )
+    for w in warnings:  # plain text: model names may look like markup
+        console.print(f"warning: {w}", markup=False, highlight=False, soft_wrap=True)
     result = run(
         config,
         results=Path(args.results),
@@ -141,9 +138,5 @@ def _by_model(counts: dict[str, int]) -> str:
     return text
 
 
-def _have(n: int) -> str:
-    return "1 record has" if n == 1 else f"{n} records have"
-
-
-def _records(n: int) -> str:
-    return "1 record repeats" if n == 1 else f"{n} records repeat"
+def _records(n: int, verb: str = "repeats", verb_plural: str = "repeat") -> str:
+    return f"1 record {verb}" if n == 1 else f"{n} records {verb_plural}"
