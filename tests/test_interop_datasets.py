@@ -130,6 +130,25 @@ def test_a_foreign_dataset_with_integer_prompt_ids_imports(tmp_path):
     assert got == {("m1", "7"): "a", ("m2", "7"): "b"}
 
 
+def test_a_null_response_in_a_dataset_is_no_answer_and_a_missing_column_an_error(tmp_path, capsys):
+    """As in a JSONL corpus, a null response (a failed generation) leaves that prompt unanswered;
+    it used to stop the import (exit 2). A dataset without a response column still does."""
+    rows = {"model": ["m1", "m2"], "prompt_id": ["a", "a"], "prompt": ["Hi?"] * 2}
+    datasets.Dataset.from_dict(rows | {"response": ["hello", None]}).to_parquet(
+        str(tmp_path / "n.parquet")
+    )
+    results = tmp_path / "results"
+    argv = ["import", str(tmp_path / "n.parquet"), "--results", str(results), "--run-id", "n"]
+    assert main(argv) == 0
+    assert "1 record has a null response (m2 1)" in capsys.readouterr().err
+    assert {(r["endpoint"], r["probe_id"]): r["text"] for r in _all(results / "n")} == {
+        ("m1", "a"): "hello"
+    }
+    datasets.Dataset.from_dict(rows).to_parquet(str(tmp_path / "none.parquet"))
+    assert main(["import", str(tmp_path / "none.parquet"), "--results", str(results)]) == 2
+    assert "column 'response' is missing or not text" in capsys.readouterr().err
+
+
 def test_hub_name_without_network_fails_with_one_clear_line(tmp_path):
     started = time.perf_counter()
     proc = subprocess.run(

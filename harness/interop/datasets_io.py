@@ -248,12 +248,15 @@ def corpus_record(row: dict[str, Any], where: str) -> dict[str, Any]:
 
     row = {**row, "prompt_id": normal_prompt_id(row.get("prompt_id"))}
     for col in ("model", "prompt_id", "response"):
-        if not isinstance(row.get(col), str):
+        # A null response is a failed generation: kept as null, the import reads it as no answer.
+        null = col == "response" and col in row and row[col] is None
+        if not isinstance(row.get(col), str) and not null:
             raise InputError(f"{where}: column '{col}' is missing or not text")
     if not row["model"] or not row["prompt_id"]:
         raise InputError(f"{where}: 'model' and 'prompt_id' must not be empty")
     rec = {k: v for k, v in row.items() if v is not None}
     rec["prompt"] = row.get("prompt") or ""
+    rec["response"] = row["response"]
     return rec
 
 
