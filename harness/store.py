@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.answers import Answers
-from harness.errors import InputError
+from harness.errors import InputError, OperationalError
 
 SCHEMA_VERSION = 1
 
@@ -102,21 +102,45 @@ class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            row = self._db.execute("SELECT v FROM meta WHERE k='schema'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise InputError(f"{self.path}: not a fingerprint store ({exc})") from None
-        if row is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) > SCHEMA_VERSION:
+        self._db = self._open()
+        row = self._db.execute("SELECT v FROM meta WHERE k='schema'").fetchone()
+        if int(row[0]) > SCHEMA_VERSION:
             raise InputError(f"{self.path}: store schema {row[0]} is newer than this fingerprint")
         self._failures_possible = (
             self._db.execute("SELECT 1 FROM failures LIMIT 1").fetchone() is not None
         )
+
+    def _open(self, patience_s: float = 10.0) -> sqlite3.Connection:
+        """Connect and create the schema. A run creating its store while a report (or a second
+        run) opens the same path is normal, so a lock is waited out, not taken for a bad file;
+        SQLite's busy handler does not cover switching a new file to WAL."""
+        deadline = time.monotonic() + patience_s
+        while True:
+            db = None
+            try:
+                db = sqlite3.connect(self.path, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.executescript(_SCHEMA)
+                if db.execute("SELECT 1 FROM meta WHERE k='schema'").fetchone() is None:
+                    db.execute(
+                        "INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+                    )
+                return db
+            except sqlite3.OperationalError as exc:
+                if db is not None:
+                    db.close()
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise InputError(f"{self.path}: not a fingerprint store ({exc})") from None
+                if time.monotonic() > deadline:
+                    raise OperationalError(
+                        f"{self.path}: store is locked by another process ({exc})"
+                    ) from None
+                time.sleep(0.05)
+            except sqlite3.DatabaseError as exc:
+                if db is not None:
+                    db.close()
+                raise InputError(f"{self.path}: not a fingerprint store ({exc})") from None
 
     def __enter__(self) -> Store:
         return self

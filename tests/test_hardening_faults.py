@@ -148,3 +148,37 @@ def test_kill_9_at_random_points_then_resume_gives_the_uninterrupted_store():
     assert not any(p["had_finished"] for p in out["points"]), out  # each kill interrupted it
     stored = [p["stored_after"] for p in out["points"]]
     assert stored[-1] < out["planned"] and stored[1:] == sorted(set(stored[1:])), out
+
+
+def test_openers_of_a_new_store_at_once_all_succeed(tmp_path):
+    """A run creating its store while `fingerprint report` (or a watcher) opens the same path:
+    both saw no schema row and both inserted it, and the loser's run crashed with
+    `UNIQUE constraint failed: meta.k` (seen once in CI). Each opener now takes the row the
+    first one wrote, and a lock held while the file turns to WAL is waited out (threads stand
+    in for the processes here)."""
+    import threading
+
+    from harness.store import SCHEMA_VERSION, Store
+
+    errors: list[BaseException] = []
+    for attempt in range(40):
+        path = tmp_path / f"s{attempt}" / "store.sqlite"
+        path.parent.mkdir()
+        start = threading.Barrier(6)
+
+        def open_store(path=path, start=start) -> None:
+            start.wait()
+            try:
+                with Store(path) as store:
+                    store.keys()
+            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_store) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with sqlite3.connect(path) as db:
+            assert db.execute("SELECT v FROM meta").fetchall() == [(str(SCHEMA_VERSION),)]
+    assert not errors, errors[:3]
