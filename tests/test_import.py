@@ -247,9 +247,28 @@ def test_a_null_response_is_an_unanswered_prompt_not_an_error(tmp_path, capsys):
     assert _import(_write(tmp_path / "c.jsonl", recs), tmp_path, "--run-id", "r") == 0
     err = capsys.readouterr().err.strip().splitlines()
     assert "warning: 4 records have a null response (c 3, b 1), read as no answer" in err
-    assert err[-1].endswith("; prompts without an answer, by model: c 3, b 1")
+    assert err[-2].endswith("; prompts without an answer, by model: c 3, b 1")
+    assert (
+        err[-1] == "warning: c (suspect) has no answer in the corpus, so the report cannot use it"
+    )
     stored = _stored(tmp_path / "results" / "r")
     assert ("b", "p1") not in stored and stored[("b", "p0")] == ["b says 0"]
+
+
+def test_a_named_model_without_any_answer_is_warned_of_by_role(tmp_path, capsys):
+    # The per-model unanswered counts did not say that a named control had nothing at all, so
+    # the panel was silently one smaller; each role model without answers is named.
+    recs = _recs("abc")
+    for r in recs:
+        if r["model"] in "bc":
+            r["response"] = None
+    args = ("--reference", "a", "--suspects", "b", "--controls", "c", "--run-id", "r")
+    assert _import(_write(tmp_path / "c.jsonl", recs), tmp_path, *args) == 0
+    tail = capsys.readouterr().err.strip().splitlines()[-2:]
+    assert tail == [
+        f"warning: {m} ({role}) has no answer in the corpus, so the report cannot use it"
+        for m, role in (("c", "control"), ("b", "suspect"))
+    ]
 
 
 def test_a_corpus_with_gaps_imports_as_a_complete_run(tmp_path, capsys):

@@ -126,6 +126,17 @@ def main(args: argparse.Namespace) -> int:
         highlight=False,
         soft_wrap=True,  # one line however long the path: it is read and grepped
     )
+    roles = {m: "candidate" for m in candidates} | {m: "control" for m in controls}
+    roles |= {m: "suspect" for m in suspects} | {reference: "reference"}
+    for m, role in roles.items():  # named, yet the report will have nothing of it to read
+        s = result.stats.endpoints[m]
+        if s.answered + s.stored_before + s.from_cache == 0:
+            console.print(
+                f"warning: {m} ({role}) has no answer in the corpus, so the report cannot use it",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
     return 0
 
 
