@@ -244,11 +244,12 @@ def run_bench(
     out["n_prompts_in_corpus"] = n_in_corpus
     out["coverage_rule"] = COVERAGE_RULE
     out["cases_on_own_prompts"] = sum(r.n_prompts != out["n_prompts"] for r in results)
-    # The shared table holds the prompts every model answered: name (up to 3) that answered
-    # fewest, if any missed one (they shrink the cases that read them).
+    # The shared table holds the prompts every model answered: name (up to 3, ties by name)
+    # that answered fewest, and how many missed one (they shrink the cases that read them).
     n_answered = {m: sum(1 for s in per.values() if s) for m, per in answers.texts.items()}
     short = [(m, n) for m, n in n_answered.items() if n < out["n_prompts_in_corpus"]]
-    out["fewest_answered"] = dict(sorted(short, key=lambda x: x[1])[:3])
+    out["fewest_answered"] = dict(sorted(short, key=lambda x: (x[1], x[0]))[:3])
+    out["n_models_short"] = len(short)
     out["left_out_models"] = left_out
     out["name_tokens_ignored"] = sorted(common_name_tokens(answers.models))
     # Empty answers score as no overlap: a control with many widens its panel, costing power.

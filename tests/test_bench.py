@@ -583,3 +583,17 @@ def test_models_with_many_empty_answers_are_named(tmp_path, capsys):
     assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "empty on at least 20% of their prompts" in text and "C6 (9)" in text
+
+
+def test_fewest_answered_breaks_ties_by_name_and_counts_every_short_model(tmp_path, capsys):
+    # Four controls tie at 25 of 30: the three named used to be whichever came first in the
+    # corpus file, and nothing said a fourth was short too.
+    ans = _world(n_controls=10, n_prompts=30)
+    for m in ("C9", "C4", "C7", "C2"):
+        ans.texts[m] = dict(list(ans.texts.pop(m).items())[:25])  # C2 now last in file order
+    d = _corpus(tmp_path, _lineage(), ans)
+    out = _bench(capsys, d)
+    assert (out["fewest_answered"], out["n_models_short"]) == ({"C2": 25, "C4": 25, "C7": 25}, 4)
+    assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "fewest prompts answered: C2 (25), C4 (25), C7 (25) (4 models answered fewer" in text

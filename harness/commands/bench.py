@@ -107,7 +107,9 @@ def run(args: argparse.Namespace) -> int:
         )
     )
     if result["n_prompts"] < result["n_prompts_in_corpus"]:
-        con.print(f"  fewest prompts answered: {_counted(result['fewest_answered'])}")
+        short = result["n_models_short"]
+        of = f" ({short} models answered fewer than all)" if short > 3 else ""
+        con.print(f"  fewest prompts answered: {_counted(result['fewest_answered'])}{of}")
     notes = {  # JSON key -> what the models it counts have in common
         "left_out_models": "left out (in no case or panel, and kept they would cost more than a "
         "tenth of the prompts)",
