@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -482,6 +483,8 @@ def test_a_run_killed_with_sigkill_reads_as_gone_and_resumes(tmp_path):
             "gone: killed or crashed)"
         ) in md
         assert "run the same command again to resume" in md
+        data = json.loads((run_path / "report.json").read_text())
+        assert data["run"]["live"] is False and data["run"]["status"] == "running"
         done = run(load_config(cfg_path), results=results, show_progress=False).manifest
         sent = (proxy.log.count, other.log.count)
     assert done["status"] == "complete" and done["answers_stored"] == 2 * PLANNED
