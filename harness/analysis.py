@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from harness import runlock
 from harness.answers import Answers
 from harness.detector import Attribution, Verdict, attribute, detect, similarity_matrix
 from harness.errors import InputError, OperationalError
@@ -37,6 +38,8 @@ class Analysis:
     warnings: list[str] = field(default_factory=list)
     # Failed samples that asking again may answer (a replay corpus's gaps are not among them).
     retryable_failures: int = 0
+    # Whether a process still runs this run: True, False, or None when that cannot be told.
+    live: bool | None = False
 
 
 def panel(reference: str, suspects: list[str], controls: list[str]) -> dict[str, list[str]]:
@@ -78,8 +81,13 @@ def _warnings(
     present: list[str],
     failures: list[dict[str, Any]],
     answers: Answers,
+    live: bool | None = None,
+    holder: dict[str, Any] | None = None,
 ) -> list[str]:
-    """An unfinished run and every configured model without answers, each said in one line."""
+    """An unfinished run and every configured model without answers, each said in one line.
+
+    `live` (see `run_liveness`) tells a run in progress (run by `holder`) from one whose
+    process is gone."""
     out = []
     if missing := manifest.get("not_in_corpus"):
         by_model = ", ".join(f"{m} ({n})" for m, n in missing.items())
@@ -92,10 +100,22 @@ def _warnings(
         planned = manifest.get("planned_answers")
         got = answers.n_samples()
         of = f"{got} of {planned} planned answers" if planned else f"{got} answers"
-        out.append(
-            f"unfinished run (status: {status}): {of} are stored and the verdicts use only "
-            "those; run the same command again to resume"
-        )
+        if live:
+            out.append(
+                f"run still in progress ({runlock.holder_text(holder)}): {of} are stored so "
+                "far and the verdicts use only those; report again once it has ended"
+            )
+        elif status == "running" and live is False:
+            out.append(
+                "run stopped without finishing (status: running, but its process is gone: "
+                f"killed or crashed): {of} are stored and the verdicts use only those; run the "
+                "same command again to resume"
+            )
+        else:
+            out.append(
+                f"unfinished run (status: {status}): {of} are stored and the verdicts use only "
+                "those; run the same command again to resume"
+            )
     for m in models:
         if m in present:
             continue
@@ -107,10 +127,19 @@ def _warnings(
     return out
 
 
+def run_liveness(run_dir: RunDir, manifest: dict[str, Any]) -> bool | None:
+    """Is a process still running this run? Only a `running` manifest asks the lock (a kill -9
+    leaves that status behind); any other status is the record of an attempt that ended."""
+    if manifest.get("status") != "running":
+        return False
+    return runlock.is_held(run_dir.path)
+
+
 def analyse(run_dir: RunDir, *, alpha: float = 0.05, sequential: bool = False) -> Analysis:
     """`sequential`: judge each suspect in looks over a growing share of its probes
     (detector/sequential.py) and report how many it took to settle."""
     manifest = run_dir.read_manifest()
+    live = run_liveness(run_dir, manifest)
     if not run_dir.store_path.exists():
         raise InputError(f"{run_dir.path}: no store in this run directory")
     cfg = manifest["config"]
@@ -174,8 +203,17 @@ def analyse(run_dir: RunDir, *, alpha: float = 0.05, sequential: bool = False) -
         candidates=candidates,
         attributions=attributions,
         alpha=alpha,
-        warnings=_warnings(manifest, models, present, failures, answers),
+        warnings=_warnings(
+            manifest,
+            models,
+            present,
+            failures,
+            answers,
+            live,
+            (runlock.holder(run_dir.path) or manifest.get("process")) if live else None,
+        ),
         retryable_failures=sum(f["endpoint"] not in _corpus_endpoints(manifest) for f in failures),
+        live=live,
     )
 
 

@@ -17,10 +17,11 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from harness import runlock
 from harness.budget import Budget, BudgetExceeded, Prices
 from harness.config import RunConfig
 from harness.endpoints import Endpoint, answers_from_corpus, make_endpoint
-from harness.errors import InputError, Terminated
+from harness.errors import InputError, OperationalError, Terminated
 from harness.manifest import RunDir, new_manifest
 from harness.probes import Probe, corpus_suite, load_suites, select
 from harness.runner import EndpointStats, RunStats, execute, plan
@@ -106,6 +107,49 @@ def run(
     # the analysis of even a killed run reads only these answers (a replay endpoint's identity
     # carries its corpus digest: an edited corpus must not mix old answers with new ones).
     manifest["identities"] = {name: ep.identity for name, ep in endpoints.items()}
+    # Before the manifest is read or written and before any request: a second process of this
+    # run is refused here, having asked nothing (see harness/runlock.py).
+    try:
+        lock = runlock.acquire(run_dir.path, run_id)
+    except OperationalError:
+        asyncio.run(_close(endpoints))
+        raise
+    # Who runs this attempt: with the lock, a reader can tell a live run from a dead one.
+    manifest["process"] = lock.record if lock else runlock.process_record()
+    try:
+        return _attempt(
+            config,
+            run_dir,
+            manifest,
+            probes,
+            endpoints,
+            cache=cache,
+            show_progress=show_progress,
+            console=console,
+            budget=budget,
+        )
+    finally:
+        if lock is not None:  # after the last manifest write, so it never says `running` unlocked
+            lock.release()
+
+
+async def _close(endpoints: dict[str, Endpoint]) -> None:
+    await asyncio.gather(*(ep.aclose() for ep in endpoints.values()))
+
+
+def _attempt(
+    config: RunConfig,
+    run_dir: RunDir,
+    manifest: dict[str, Any],
+    probes: list[Probe],
+    endpoints: dict[str, Endpoint],
+    *,
+    cache: Path | None,
+    show_progress: bool,
+    console: Console | None,
+    budget: Budget | None,
+) -> RunResult:
+    """One attempt at the run, under its lock: manifest, asking, manifest again."""
     previous: dict = {}
     if run_dir.manifest_path.exists():
         previous = run_dir.read_manifest()
@@ -148,7 +192,7 @@ def run(
                     if cache_store is not None:
                         cache_store.close()
         finally:
-            await asyncio.gather(*(ep.aclose() for ep in endpoints.values()))
+            await _close(endpoints)
 
     try:
         asyncio.run(go())

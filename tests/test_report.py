@@ -131,7 +131,7 @@ def test_sequential_reports_show_where_each_verdict_settled(tmp_path: Path, run_
 
 def test_json_schema_holds_what_html_shows(run_dir: Path) -> None:
     data = json.loads((run_dir / "report.json").read_text())
-    assert data["schema_version"] == "2.5"
+    assert data["schema_version"] == "2.6"
     (row,) = data["summary"]
     assert row["suspect"] == "student" and row["outcome"] == "distilled"
     assert row["sim_reference"] > row["controls_sim"]
@@ -143,6 +143,7 @@ def test_json_schema_holds_what_html_shows(run_dir: Path) -> None:
     assert first["answers"]["suspect"].startswith(XSS)  # full text, unescaped, in JSON
     assert data["run"]["totals"]["requests"] == 8 * 24
     assert data["run"]["suites"][0]["hash"]
+    assert data["run"]["live"] is False  # a finished run: no process runs it
     html = (run_dir / "report.html").read_text()
     for value in (row["suspect"], f"{row['sim_reference']:.3f}", ev["control_shown"][:4]):
         assert value in html

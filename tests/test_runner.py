@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -266,11 +267,9 @@ def _held_after_one():
     return gate, held
 
 
-def _ctrl_c_mid_run(
-    cfg_path: Path, results: Path, *proxies: CountingProxy, sig: int = signal.SIGINT
-) -> tuple[int, str]:
-    """`fingerprint run` in a child, Ctrl-C (or `sig`) once each proxy has answered one request
-    and holds the next (sent, so paid for, but never answered); returns (exit code, stderr)."""
+def _child_mid_run(cfg_path: Path, results: Path, *proxies: CountingProxy) -> subprocess.Popen:
+    """`fingerprint run` in a child, returned once each proxy has answered one request and
+    holds the next (sent, so paid for, but never answered): the child is mid-run for certain."""
     cmd = [sys.executable, "-m", "harness.cli", "run", str(cfg_path), "--results"]
     child = subprocess.Popen(
         [*cmd, str(results), "--no-progress"],
@@ -285,6 +284,15 @@ def _ctrl_c_mid_run(
         for db in results.glob("*/store.sqlite"):
             with Store(db) as store:
                 stored = len(store.endpoints())
+    return child
+
+
+def _ctrl_c_mid_run(
+    cfg_path: Path, results: Path, *proxies: CountingProxy, sig: int = signal.SIGINT
+) -> tuple[int, str]:
+    """Ctrl-C (or `sig`) to a child `fingerprint run` mid-run (see `_child_mid_run`); returns
+    (exit code, stderr)."""
+    child = _child_mid_run(cfg_path, results, *proxies)
     child.send_signal(sig)  # mid-run for certain: the rest is being held
     _, err = child.communicate(timeout=60)
     return child.returncode, err
@@ -404,6 +412,83 @@ def test_a_run_stopped_by_a_store_error_says_failed_not_running(tmp_path):
         locks[0].close()
         done = run(load_config(cfg_path), results=results, show_progress=False).manifest
     assert done["status"] == "complete" and done["answers_stored"] == 2 * PLANNED
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    """Every file under `root` but the run lock, with its bytes."""
+    return {str(f): f.read_bytes() for f in root.rglob("*") if f.is_file() and f.name != "run.lock"}
+
+
+def test_a_second_run_of_a_live_run_is_refused_and_asks_nothing(tmp_path, capsys):
+    """A scheduled job starting while the previous one still runs: the second `fingerprint run`
+    of the same run id is refused at once with one line naming the first (pid, host, start),
+    sends no request and changes no file; a report meanwhile says the run is in progress. Both
+    used to ask the endpoints for the same missing answers and both rewrote the manifest."""
+    import socket
+
+    from harness.cli import main
+
+    gate, held = _held_after_one()
+    with CountingProxy(None, fault=held) as proxy, CountingProxy(None, fault=held) as other:
+        cfg_path = write_config(tmp_path, {"ref": proxy.url, "sus": other.url})
+        results = tmp_path / "results"
+        first = _child_mid_run(cfg_path, results, proxy, other)
+        try:
+            (run_path,) = (m.parent for m in results.glob("*/manifest.json"))
+            live = RunDir(run_path).read_manifest()
+            assert live["status"] == "running" and live["process"]["pid"] == first.pid
+            before = _files(results)
+            argv = ["run", str(cfg_path), "--results", str(results), "--no-progress"]
+            t0 = time.monotonic()
+            assert main(argv) == 1
+            assert time.monotonic() - t0 < 5
+            err = capsys.readouterr().err.strip()
+            assert err.splitlines() == [err] and "already running" in err, err
+            assert f"pid {first.pid} on host {socket.gethostname()}, started 20" in err
+            assert (proxy.log.count, other.log.count) == (2, 2)  # the first run's, no more
+            assert _files(results) == before
+            assert main(["report", str(run_path), "--quiet", "--format", "md"]) == 0
+            md = (run_path / "report.md").read_text()
+            assert f"**Warning:** run still in progress (pid {first.pid} on host" in md
+        finally:
+            gate.set()
+            _, first_err = first.communicate(timeout=60)
+        assert first.returncode == 0, first_err
+    assert RunDir(run_path).read_manifest()["status"] == "complete"
+
+
+def test_a_run_killed_with_sigkill_reads_as_gone_and_resumes(tmp_path):
+    """kill -9 (or the OOM killer) leaves `status: running` behind. A report used to say
+    `unfinished run (status: running)` as if it might still be live; the lock died with the
+    process, so it now says the process is gone and that running again resumes, and the JSON
+    says `live: false`. The resume completes without asking again for stored answers."""
+    from harness.cli import main
+
+    gate, held = _held_after_one()
+    with CountingProxy(None, fault=held) as proxy, CountingProxy(None, fault=held) as other:
+        cfg_path = write_config(tmp_path, {"ref": proxy.url, "sus": other.url})
+        results = tmp_path / "results"
+        child = _child_mid_run(cfg_path, results, proxy, other)
+        child.kill()
+        child.communicate(timeout=60)
+        gate.set()
+        assert child.returncode == -signal.SIGKILL
+        (run_path,) = (m.parent for m in results.glob("*/manifest.json"))
+        cut = RunDir(run_path).read_manifest()
+        assert cut["status"] == "running" and cut["process"]["pid"] == child.pid
+        assert main(["report", str(run_path), "--quiet"]) == 0
+        md = (run_path / "report.md").read_text()
+        assert (
+            "**Warning:** run stopped without finishing (status: running, but its process is "
+            "gone: killed or crashed)"
+        ) in md
+        assert "run the same command again to resume" in md
+        data = json.loads((run_path / "report.json").read_text())
+        assert data["run"]["live"] is False and data["run"]["status"] == "running"
+        done = run(load_config(cfg_path), results=results, show_progress=False).manifest
+        sent = (proxy.log.count, other.log.count)
+    assert done["status"] == "complete" and done["answers_stored"] == 2 * PLANNED
+    assert sent == (2 + 4, 2 + 4)  # each endpoint's stored first answer was not asked again
 
 
 def test_a_changed_config_pays_only_for_what_is_new(tmp_path):

@@ -19,7 +19,7 @@ from harness import __version__
 from harness.analysis import Analysis
 from harness.detector.attribution import RULE as ATTRIBUTION_RULE
 
-SCHEMA_VERSION = "2.5"
+SCHEMA_VERSION = "2.6"
 SIMILARITY_FEATURE = "char4"  # what `similarity_matrix` uses by default
 
 
@@ -269,7 +269,9 @@ def to_dict(analysis: Analysis) -> dict[str, Any]:
             ],
         },
         "verdicts": [v.to_dict() for v in analysis.verdicts],
-        "run": manifest_digest(analysis.manifest),
+        # `live` is derived, not copied: a `running` manifest is a live run only while its
+        # process holds the run's lock (a kill -9 leaves `running` behind).
+        "run": {**manifest_digest(analysis.manifest), "live": analysis.live},
         "failures": analysis.failures,
         "retryable_failures": analysis.retryable_failures,
         "manifest": analysis.manifest,
