@@ -32,16 +32,18 @@ def test_a_second_holder_is_refused_naming_the_first(tmp_path):
     assert runlock.is_held(tmp_path / "never-ran") is None  # no lock file: cannot tell
 
 
-def test_a_readers_probe_is_waited_out_not_taken_for_a_run(tmp_path):
+def test_a_readers_probe_is_waited_out_not_taken_for_a_run(tmp_path, monkeypatch):
     """`fingerprint report` probes with a shared lock; a run starting in that instant must
-    start, not be refused as if another run held the directory."""
+    start, not be refused as if another run held the directory. (The patience is widened so a
+    loaded machine firing the timer late cannot fail the test; what it checks is the wait.)"""
+    monkeypatch.setattr(runlock, "PATIENCE_S", 30.0)
     (tmp_path / "r").mkdir()
     fd = open(tmp_path / "r" / runlock.LOCK, "w")  # noqa: SIM115 (the timer closes it)
     fcntl.flock(fd, fcntl.LOCK_SH)
     threading.Timer(0.1, fd.close).start()
     t0 = time.monotonic()
     with runlock.acquire(tmp_path / "r", "r-1"):
-        assert 0.05 < time.monotonic() - t0 < runlock.PATIENCE_S
+        assert time.monotonic() - t0 > 0.05  # it waited for the reader, then took the lock
 
 
 def test_a_child_process_does_not_keep_the_lock(tmp_path):

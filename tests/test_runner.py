@@ -439,9 +439,7 @@ def test_a_second_run_of_a_live_run_is_refused_and_asks_nothing(tmp_path, capsys
             assert live["status"] == "running" and live["process"]["pid"] == first.pid
             before = _files(results)
             argv = ["run", str(cfg_path), "--results", str(results), "--no-progress"]
-            t0 = time.monotonic()
-            assert main(argv) == 1
-            assert time.monotonic() - t0 < 5
+            assert main(argv) == 1  # had it asked, the held proxies would keep it waiting
             err = capsys.readouterr().err.strip()
             assert err.splitlines() == [err] and "already running" in err, err
             assert f"pid {first.pid} on host {socket.gethostname()}, started 20" in err
