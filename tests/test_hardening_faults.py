@@ -38,12 +38,26 @@ def test_thirty_percent_faults_in_front_of_a_real_model(local_model, tmp_path):
     assert (out["lost"], out["duplicated"], out["identical"]) == (0, 0, True), out
 
 
+def _think_time_for_a_storm(limit: int) -> float:
+    """Seconds per answer for the fake provider so that this machine, as loaded as it is now,
+    refuses about two requests per answer to a runner without the limiter.
+
+    The fake refuses at once with `Retry-After: 0`, so how many refusals such a runner collects
+    is how fast its CPU cycles them: a fixed think time gave a storm as small as the limiter's
+    retries on a loaded 2-core machine (10 ms: 50 against 59 in CI; 50 ms: 78 against 60 with
+    ten busy processes). Measure the rate a flooding runner is refused right now and size the
+    think time by it; 50 ms (the unloaded case) is the least.
+    """
+    probe = adaptive(n=40, limit=limit, concurrency=32, latency_s=0.05, adapt=False)
+    refusals_per_s = probe["retries"] / max(probe["wall_s"], 0.01)
+    # n answers take n * think / limit seconds: 2n refusals in them at this rate.
+    return max(0.05, 2 * limit / max(refusals_per_s, 1.0))
+
+
 def test_runner_settles_near_a_providers_in_flight_limit():
-    # 50 ms per answer: long enough that a busy client still keeps its 32 requests in flight.
-    # At 10 ms a loaded CI machine could not, and the run without the limiter retried as
-    # little as the one with it (50 against 59; unloaded it is ~3x).
-    on = adaptive(n=200, limit=4, concurrency=32, latency_s=0.05, adapt=True)
-    off = adaptive(n=200, limit=4, concurrency=32, latency_s=0.05, adapt=False)
+    think = _think_time_for_a_storm(4)
+    on = adaptive(n=200, limit=4, concurrency=32, latency_s=think, adapt=True)
+    off = adaptive(n=200, limit=4, concurrency=32, latency_s=think, adapt=False)
     assert on["answered"] == off["answered"] == 200
     assert on["retries_per_answer"] <= 0.5, on  # bounded: not a retry storm
     assert on["final_limit"] <= 8, on  # converged near N = 4
