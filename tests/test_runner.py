@@ -109,8 +109,20 @@ def test_retryable_faults_are_retried_and_client_errors_fail_fast(local_model, t
 
 
 def test_killed_run_resumes_without_asking_twice(local_model, tmp_path):
+    """kill -9 after two stored answers, with the third request held at the proxy: the kill
+    lands mid-run for certain and no request is still on its way when the resume starts
+    counting (polling alone left both to timing)."""
+    import threading
+
     server = local_model("smollm2-135m")
-    with CountingProxy(server.base_url) as proxy:
+    gate = threading.Event()
+
+    def hold_from_the_third(n: int, body: bytes):
+        if n >= 2:
+            gate.wait(120)
+        return None
+
+    with CountingProxy(server.base_url, fault=hold_from_the_third) as proxy:
         cfg_path = write_config(tmp_path, {"ref": proxy.url}, {"suspects": []})
         results = tmp_path / "results"
         cmd = [
@@ -128,7 +140,7 @@ def test_killed_run_resumes_without_asking_twice(local_model, tmp_path):
         )
         deadline = time.time() + 120
         stored = 0
-        while time.time() < deadline and stored < 2:
+        while time.time() < deadline and (stored < 2 or proxy.log.count < 3):
             time.sleep(0.05)
             dbs = list(results.glob("*/store.sqlite"))
             if dbs:
@@ -136,7 +148,8 @@ def test_killed_run_resumes_without_asking_twice(local_model, tmp_path):
                     stored = store.count()
         os.killpg(child.pid, signal.SIGKILL)
         child.wait()
-        assert 2 <= stored < PLANNED, "the run finished before it could be killed"
+        gate.set()  # the held request goes upstream; its answer has nobody to reach
+        assert (stored, proxy.log.count) == (2, 3), "the kill did not land where it was held"
         with Store(dbs[0]) as store:
             stored = store.count()
             kept = {r.key: r.text for r in store.records()}
