@@ -260,6 +260,10 @@ def run_bench(
     out["unscored_labels"] = dict(
         Counter(r.label for r in results if r.label not in LABELS).most_common()
     )
+    # Labels spelt with other case or spaces, read as the label they spell (`normal_label`).
+    out["labels_normalised"] = dict(
+        Counter(c["label_as_written"] for c in lineage["cases"] if "label_as_written" in c)
+    )
     out["panel_rule"] = PANEL_RULE
     out["fallback_rule"] = FALLBACK_RULE
     out["foil_rule"] = FOIL_RULE

@@ -54,7 +54,9 @@ def load_lineage(directory: Path) -> dict:
     an object with a `cases` list of objects whose `reference`, `suspect` and `label` are
     non-empty strings, an optional `models` object of objects, and no (reference, suspect)
     pair labelled twice with different labels. A UTF-8 byte-order mark is accepted.
-    Labels other than LABELS are allowed (shown, not scored: see `harness/bench.py`).
+    A label that is one of LABELS but for case and spaces is read as it (`normal_label`; the
+    case keeps what was written under `label_as_written`). Other labels are allowed (shown,
+    not scored: see `harness/bench.py`).
     """
     path = directory / "lineage.json"
     if not path.is_file():
@@ -81,6 +83,9 @@ def load_lineage(directory: Path) -> dict:
                 raise InputError(f"{path}: case {i} has no '{key}'")
             if not isinstance(c[key], str) or not c[key]:
                 raise InputError(f"{path}: case {i}: '{key}' must be a non-empty string")
+        if (label := normal_label(c["label"])) != c["label"]:
+            c["label_as_written"] = c["label"]
+            c["label"] = label
         j, label = seen.setdefault((c["reference"], c["suspect"]), (i, c["label"]))
         if label != c["label"]:
             raise InputError(
@@ -96,6 +101,15 @@ def load_lineage(directory: Path) -> dict:
         if not isinstance(facts, dict):
             raise InputError(f"{path}: models['{name}'] must be an object of facts (\"org\", ...)")
     return lineage
+
+
+def normal_label(label: str) -> str:
+    """One of LABELS when `label` is that label but for case and surrounding or repeated
+    spaces ("Distilled", "INDEPENDENT ", as hand-written lineage files spell them): every rule
+    and metric compares labels exactly, so a capital letter used to leave a case unscored and
+    its reference without a documented panel. Any other label is returned unchanged."""
+    folded = " ".join(label.split()).casefold()
+    return folded if folded in LABELS else label
 
 
 def runnable_cases(lineage: dict, models: list[str]) -> tuple[list[dict], list[dict]]:

@@ -597,3 +597,25 @@ def test_fewest_answered_breaks_ties_by_name_and_counts_every_short_model(tmp_pa
     assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "fewest prompts answered: C2 (25), C4 (25), C7 (25) (4 models answered fewer" in text
+
+
+def test_labels_in_other_case_or_with_spaces_are_read_as_the_label(tmp_path, capsys):
+    # Before, "Distilled" / "independent " were unscored labels: no AUC, and without an
+    # `independent` case the reference lost its documented panel (every case fell back).
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "spelt").mkdir()
+    plain = _bench(capsys, _corpus(tmp_path / "plain", _lineage()))
+    lin = _lineage()
+    for c, spelt in zip(lin["cases"], ("Distilled", " INDEPENDENT", "independent  "), strict=True):
+        c["label"] = spelt
+    lin["cases"].append({"reference": "R", "suspect": "S", "label": "distilled"})  # a repeat
+    out = _bench(capsys, _corpus(tmp_path / "spelt", lin))
+    assert out["unscored_labels"] == {}
+    assert out["labels_normalised"] == {"Distilled": 1, " INDEPENDENT": 1, "independent  ": 1}
+    assert [s["reason"] for s in out["skipped_cases"]] == ["repeats an earlier case"]
+    for key in ("auc", "fpr_at_alpha_05", "tpr_at_alpha_05"):
+        assert out[key] == plain[key]
+    assert [c["p_value"] for c in out["cases"]] == [c["p_value"] for c in plain["cases"]]
+    assert [c["label"] for c in out["cases"]] == ["distilled", "independent", "independent"]
+    assert main(["bench", "--corpus", str(tmp_path / "spelt"), "--prompts", "10"]) == 0
+    assert "labels read as 'distilled' / 'independent'" in capsys.readouterr().out

@@ -136,6 +136,11 @@ def run(args: argparse.Namespace) -> int:
             f"[bold yellow]not scored:[/] cases labelled {labels} are shown but left out of "
             "every metric (only 'distilled' and 'independent' are scored)"
         )
+    if result["labels_normalised"]:
+        con.print(
+            "  labels read as 'distilled' / 'independent' (case and spaces ignored): "
+            + _counted({f"'{k}'": v for k, v in result["labels_normalised"].items()})
+        )
     con.print(f"[bold]panel:[/] {result['panel_rule']}")
     con.print(f"[bold]fallback panel:[/] {result['fallback_rule']}")
     con.print(f"[bold]foils:[/] {result['foil_rule']}")
