@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -25,15 +26,24 @@ REQUIRED = ("model", "prompt_id", "response")
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def _open_text(path: Path) -> io.TextIOBase:
-    """Open `path` for reading text, transparently gunzipping `.gz` files.
+    """Open `path` for reading text, transparently gunzipping gzip data.
+
+    Whether to gunzip is read from the file's first two bytes, not its name: a plain
+    `responses.jsonl.gz` (saved without compressing) used to fail with "BadGzipFile" and a
+    gzipped `responses.jsonl` with "not UTF-8 (byte 0x8b)", though both are readable.
 
     "utf-8-sig": UTF-8 that skips a leading byte-order mark, which some Windows tools write
     and which would otherwise make line 1 invalid JSON. "surrogateescape": a byte that is not
     UTF-8 is kept as a marker in its line instead of failing the chunk being decoded, which
     is read ahead of the line counter; `iter_records` then names the line that holds it.
     """
-    if path.suffix == ".gz":
+    with open(path, "rb") as fh:
+        gzipped = fh.read(2) == GZIP_MAGIC
+    if gzipped:
         return io.TextIOWrapper(
             gzip.open(path, "rb"), encoding="utf-8-sig", errors="surrogateescape"
         )
@@ -72,8 +82,17 @@ def iter_records(path: str | Path, nulls: dict[str, int] | None = None) -> Itera
                     nulls[rec["model"]] = nulls.get(rec["model"], 0) + 1  # type: ignore[index]
                     continue
                 yield rec
-        except (gzip.BadGzipFile, EOFError, OSError) as exc:
-            raise InputError(f"{path}:{lineno + 1}: unreadable ({type(exc).__name__})") from exc
+        except EOFError as exc:
+            raise InputError(
+                f"{path}:{lineno + 1}: the gzip data ends early (the file is cut short: "
+                "copy or download it again)"
+            ) from exc
+        except (gzip.BadGzipFile, OSError, zlib.error) as exc:
+            # zlib.error (not an OSError): a damaged deflate block, e.g. "invalid stored block
+            # lengths", which used to escape as a traceback.
+            raise InputError(
+                f"{path}:{lineno + 1}: unreadable, the gzip data is damaged ({exc})"
+            ) from exc
 
 
 def _validate(path: Path, lineno: int, line: str, null_ok: bool = False) -> dict:

@@ -137,3 +137,27 @@ def test_integer_prompt_ids_are_read_as_their_decimal_strings(tmp_path):
     path.write_text("".join(json.dumps(r) + "\n" for r in recs))
     assert [r["prompt_id"] for r in iter_records(path)] == ["0", "7", "7"] * 2
     assert load_answers(path).texts["b"] == {"0": ["b"], "7": ["b", "b"]}
+
+
+def test_compression_is_read_from_the_bytes_not_the_name(tmp_path):
+    # Before: a plain file named .gz failed with "unreadable (BadGzipFile)" and a gzipped
+    # file named .jsonl with "not UTF-8 (byte 0x8b)".
+    plain = "".join(json.dumps(r) + "\n" for r in RECS).encode()
+    (tmp_path / "plain.jsonl.gz").write_bytes(plain)
+    (tmp_path / "zipped.jsonl").write_bytes(gzip.compress(plain))
+    for name in ("plain.jsonl.gz", "zipped.jsonl"):
+        assert [r["response"] for r in iter_records(tmp_path / name)] == [
+            r["response"] for r in RECS
+        ]
+
+
+def test_damaged_gzip_is_one_line_saying_what_is_wrong(tmp_path):
+    # A cut file says so; a damaged deflate block raised zlib.error (not an OSError), which
+    # escaped as a traceback.
+    data = gzip.compress("".join(json.dumps(r) + "\n" for r in RECS * 200).encode())
+    (tmp_path / "cut.jsonl.gz").write_bytes(data[: len(data) // 2])
+    (tmp_path / "damaged.jsonl.gz").write_bytes(data[:10] + bytes(range(50, 100)) + data[60:])
+    with pytest.raises(InputError, match=r"cut\.jsonl\.gz:\d+: the gzip data ends early"):
+        list(iter_records(tmp_path / "cut.jsonl.gz"))
+    with pytest.raises(InputError, match=r"damaged\.jsonl\.gz:1: unreadable, the gzip data is dam"):
+        list(iter_records(tmp_path / "damaged.jsonl.gz"))
