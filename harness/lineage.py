@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -129,6 +130,7 @@ def runnable_cases(lineage: dict, models: list[str]) -> tuple[list[dict], list[d
         missing = [m for m in (ref, sus) if m not in have]
         if missing:
             reason = "no answers for " + ", ".join(f"'{m}'" for m in dict.fromkeys(missing))
+            reason += near_names_hint(missing, models)
         elif ref == sus:
             reason = "suspect is the reference"
         elif (ref, sus) in seen:
@@ -139,6 +141,38 @@ def runnable_cases(lineage: dict, models: list[str]) -> tuple[list[dict], list[d
             continue
         skipped.append(skip_record(i, c, reason))
     return run, skipped
+
+
+def loose_name(name: str) -> str:
+    """`name` without what a hand-written file varies unseen: case, surrounding or repeated
+    spaces, Unicode composition ("á" as one code point or as "a" and an accent)."""
+    return unicodedata.normalize("NFC", " ".join(name.split())).casefold()
+
+
+def near_names_hint(missing: list[str], models: list[str]) -> str:
+    """ " (the responses have ...)" for names in `missing` that a model of the responses
+    matches but for case, spaces or Unicode form; "" when none does.
+
+    Names are matched exactly (two models may differ only in case), so such a case is
+    skipped; without the hint "no answers for 'Alpaca-7B'" sent the user looking for answers
+    that are there under another spelling."""
+    loose: dict[str, list[str]] = {}
+    for m in models:
+        loose.setdefault(loose_name(m), []).append(m)
+    near = {m: n for m in dict.fromkeys(missing) for n in loose.get(loose_name(m), [])}
+    if not near:
+        return ""
+    # A way of writing differs when the names still differ with every other way undone.
+    undo = {
+        "spaces": lambda x: unicodedata.normalize("NFC", x).casefold(),
+        "case": lambda x: unicodedata.normalize("NFC", " ".join(x.split())),
+        "Unicode form": lambda x: " ".join(x.split()).casefold(),
+    }
+    how = [w for w, f in undo.items() if any(f(m) != f(n) for m, n in near.items())]
+    have = ", ".join(f"'{n}'" for n in near.values())
+    return (
+        f" (the responses have {have}: names must match exactly; these differ in {', '.join(how)})"
+    )
 
 
 def skip_record(index: int, case: dict, reason: str) -> dict:

@@ -619,3 +619,25 @@ def test_labels_in_other_case_or_with_spaces_are_read_as_the_label(tmp_path, cap
     assert [c["label"] for c in out["cases"]] == ["distilled", "independent", "independent"]
     assert main(["bench", "--corpus", str(tmp_path / "spelt"), "--prompts", "10"]) == 0
     assert "labels read as 'distilled' / 'independent'" in capsys.readouterr().out
+
+
+def test_a_case_naming_a_model_in_another_spelling_says_which(tmp_path, capsys):
+    # Before: "no answers for 'r'", with R's answers in the file; names still match exactly
+    # (two models may differ only in case), the skip reason names the spelling found.
+    lin = _lineage()
+    lin["cases"] += [
+        {"reference": "r", "suspect": "C2", "label": "independent"},
+        {"reference": "R", "suspect": "C3 ", "label": "independent"},
+        {"reference": "R", "suspect": "Ce\u0301", "label": "independent"},
+    ]
+    ans = _world(n_controls=10, n_prompts=30)
+    out = _bench(capsys, _corpus(tmp_path, lin, ans, rename={"C4": "C\u00e9"}))
+    assert [s["reason"] for s in out["skipped_cases"]] == [
+        "no answers for 'r' (the responses have 'R': names must match exactly; these differ "
+        "in case)",
+        "no answers for 'C3 ' (the responses have 'C3': names must match exactly; these differ "
+        "in spaces)",
+        "no answers for 'Ce\u0301' (the responses have 'C\u00e9': names must match exactly; "
+        "these differ in Unicode form)",
+    ]
+    assert len(out["cases"]) == 3
