@@ -186,17 +186,28 @@ def skip_record(index: int, case: dict, reason: str) -> dict:
     }
 
 
+def org_of(lineage: dict, model: str) -> str | None:
+    """`model`'s vendor (`org` in `models`) as the rules compare it: case, surrounding and
+    repeated spaces ignored ("OpenAI" and "openai " are one vendor; compared as written, a
+    hand-written lineage split one vendor's references into two families, each the other's
+    foil and in the other's panel), and an empty `org` is none. A non-string `org` is
+    compared as it is."""
+    org = lineage.get("models", {}).get(model, {}).get("org")
+    if isinstance(org, str):
+        return " ".join(org.split()).casefold() or None
+    return org
+
+
 def foils_for(lineage: dict, models: list[str], reference: str, suspect: str) -> list[str]:
     """Other-vendor case references to contrast against (FOIL_RULE), sorted."""
-    facts = lineage.get("models", {})
-    org = facts.get(reference, {}).get("org")
+    org = org_of(lineage, reference)
     refs = {c["reference"] for c in lineage.get("cases", [])}
     return sorted(
         r
         for r in refs
         if r in models
         and r not in (reference, suspect)
-        and (org is None or facts.get(r, {}).get("org") != org)
+        and (org is None or org_of(lineage, r) != org)
     )
 
 
@@ -227,11 +238,8 @@ def _common_tokens(models: frozenset[str]) -> frozenset[str]:
 
 def tied_models(lineage: dict, models: list[str], reference: str) -> set[str]:
     """Models the lineage ties to `reference`'s vendor family (see PANEL_RULE)."""
-    facts = lineage.get("models", {})
     cases = lineage.get("cases", [])
-    refs = {c["reference"] for c in cases}
-    org = facts.get(reference, {}).get("org")
-    family = {reference} | {r for r in refs if org and facts.get(r, {}).get("org") == org}
+    family = family_of(lineage, reference)
     tied = set(family) | {
         c["suspect"] for c in cases if c["reference"] in family and c["label"] == "distilled"
     }
@@ -256,10 +264,9 @@ def panel_for(
 
 def family_of(lineage: dict, reference: str) -> set[str]:
     """The reference and every case reference with the same `org` (its vendor family)."""
-    facts = lineage.get("models", {})
-    org = facts.get(reference, {}).get("org")
+    org = org_of(lineage, reference)
     refs = {c["reference"] for c in lineage.get("cases", [])}
-    return {reference} | {r for r in refs if org and facts.get(r, {}).get("org") == org}
+    return {reference} | {r for r in refs if org and org_of(lineage, r) == org}
 
 
 def documented_panel(lineage: dict, models: list[str], reference: str, suspect: str) -> list[str]:

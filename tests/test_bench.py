@@ -641,3 +641,33 @@ def test_a_case_naming_a_model_in_another_spelling_says_which(tmp_path, capsys):
         "these differ in Unicode form)",
     ]
     assert len(out["cases"]) == 3
+
+
+def test_org_is_compared_without_case_or_spaces_and_empty_is_none():
+    # Before: "OpenAI" and "openai " were two vendors (each reference the other's foil and a
+    # control of its panel), and an empty org tied every reference with one into one vendor
+    # for foils while family_of read it as none.
+    from harness.lineage import family_of, tied_models
+
+    lin = {
+        "cases": [
+            {"reference": "R1", "suspect": "S", "label": "distilled"},
+            {"reference": "R2", "suspect": "C0", "label": "independent"},
+            {"reference": "Q", "suspect": "C1", "label": "independent"},
+            {"reference": "E1", "suspect": "C2", "label": "independent"},
+            {"reference": "E2", "suspect": "C3", "label": "independent"},
+        ],
+        "models": {
+            "R1": {"org": "OpenAI"},
+            "R2": {"org": " openai  "},
+            "Q": {"org": "Other"},
+            "E1": {"org": ""},
+            "E2": {"org": ""},
+        },
+    }
+    models = ["R1", "R2", "Q", "E1", "E2", "S", "C0", "C1", "C2", "C3"]
+    assert family_of(lin, "R1") == {"R1", "R2"}
+    assert foils_for(lin, models, "R1", "S") == ["E1", "E2", "Q"]
+    assert "R2" in tied_models(lin, models, "R1")
+    assert family_of(lin, "E1") == {"E1"}
+    assert foils_for(lin, models, "E1", "C2") == ["E2", "Q", "R1", "R2"]
