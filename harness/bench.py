@@ -43,6 +43,7 @@ from harness.lineage import (
     common_name_tokens,
     foils_for,
     load_lineage,
+    near_names_hint,
     runnable_cases,
     skip_record,
 )
@@ -229,6 +230,9 @@ def run_bench(
             f"({'; '.join(reasons[:3])}{more})"
         )
     refs = sorted({c["reference"] for c in cases})
+    # Facts are looked up by exact name: an entry for "Alpaca-7B" gives alpaca-7b no `org`.
+    named = set(answers.models) | {c[k] for c in lineage["cases"] for k in ("reference", "suspect")}
+    unread = [m for m in lineage["models"] if m not in named]
     n_in_corpus = len({p for per in answers.texts.values() for p in per})
     answers, left_out = _drop_sparse_bystanders(answers, lineage, cases, refs)
     tables = case_tables(answers, refs)
@@ -257,6 +261,8 @@ def run_bench(
     # A null response is a generation that failed: read as no answer (the coverage rule applies).
     out["null_responses"] = dict(sorted(nulls.items()))
     out["skipped_cases"] = skipped
+    out["facts_for_unknown_models"] = unread
+    out["facts_hint"] = near_names_hint(unread[:5], answers.models).strip(" ()")  # as shown
     out["unscored_labels"] = dict(
         Counter(r.label for r in results if r.label not in LABELS).most_common()
     )

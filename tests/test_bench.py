@@ -671,3 +671,20 @@ def test_org_is_compared_without_case_or_spaces_and_empty_is_none():
     assert "R2" in tied_models(lin, models, "R1")
     assert family_of(lin, "E1") == {"E1"}
     assert foils_for(lin, models, "E1", "C2") == ["E2", "Q", "R1", "R2"]
+
+
+def test_facts_for_a_model_named_nowhere_are_reported(tmp_path, capsys):
+    # Before: facts under "r" (the responses and cases say "R") were silently not read, so R
+    # had no org and every rule treated it as a vendor of its own.
+    lin = _lineage()
+    lin["models"] = {"r": {"org": "Vendor"}, "S": {"org": "Lab"}, "ghost": {"org": "X"}}
+    out = _bench(capsys, _corpus(tmp_path, lin))
+    assert out["facts_for_unknown_models"] == ["r", "ghost"]
+    assert (
+        out["facts_hint"]
+        == "the responses have 'R': names must match exactly; these differ in case"
+    )
+    assert main(["bench", "--corpus", str(tmp_path), "--prompts", "10"]) == 0
+    assert "facts not read" in capsys.readouterr().out
+    lin["cases"].append({"reference": "R", "suspect": "ghost", "label": "independent"})
+    assert _bench(capsys, _corpus(tmp_path, lin))["facts_for_unknown_models"] == ["r"]

@@ -125,6 +125,14 @@ def run(args: argparse.Namespace) -> int:
             "  name tokens too common to mark a family (no model is tied by them): "
             + ", ".join(e(t) for t in result["name_tokens_ignored"])
         )
+    if unread := result["facts_for_unknown_models"]:
+        more = f" and {len(unread) - 5} more" if len(unread) > 5 else ""
+        hint = f" ({e(result['facts_hint'])})" if result["facts_hint"] else ""
+        con.print(
+            "[bold yellow]facts not read:[/] lineage.json 'models' has entries for "
+            f"{', '.join(e(m) for m in unread[:5])}{more}, named by no case and without answers"
+            f"{hint}"
+        )
     for s in result["skipped_cases"]:
         con.print(
             f"[bold yellow]skipped case {s['case']}[/] ({e(s['reference'])}, {e(s['suspect'])}, "
