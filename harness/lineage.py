@@ -211,9 +211,13 @@ def foils_for(lineage: dict, models: list[str], reference: str, suspect: str) ->
     )
 
 
-def name_tokens(name: str) -> list[str]:
-    """Alphabetic tokens of length >= 3 of a model name, lower-case ("gpt4_0314" -> ["gpt"])."""
-    return [t for t in re.split(r"[^a-z]+", name.lower()) if len(t) >= 3]
+@functools.lru_cache(maxsize=1 << 16)
+def name_tokens(name: str) -> tuple[str, ...]:
+    """Alphabetic tokens of length >= 3 of a model name, lower-case ("gpt4_0314" -> ("gpt",)).
+
+    Cached: every panel asks it of every model, and a corpus with a few hundred models and
+    cases asked it millions of times (most of the bench's time)."""
+    return tuple(t for t in re.split(r"[^a-z]+", name.lower()) if len(t) >= 3)
 
 
 # A name token carried by more than this share of a corpus's models, and by at least
@@ -244,7 +248,7 @@ def tied_models(lineage: dict, models: list[str], reference: str) -> set[str]:
         c["suspect"] for c in cases if c["reference"] in family and c["label"] == "distilled"
     }
     keys = {name_tokens(m)[0] for m in tied if name_tokens(m)} - common_name_tokens(models)
-    tied |= {m for m in models if keys & set(name_tokens(m))}
+    tied |= {m for m in models if not keys.isdisjoint(name_tokens(m))}
     return tied
 
 
