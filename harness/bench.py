@@ -26,7 +26,13 @@ import numpy as np
 
 from harness.answers import Answers
 from harness.bench_attribution import attribution_panel, run_attribution
-from harness.bench_tables import COVERAGE_RULE, PROMPT_LOSS_KEPT, CaseTables, case_tables
+from harness.bench_tables import (
+    COVERAGE_RULE,
+    PROMPT_LOSS_KEPT,
+    SPARSE_CONTROL_RULE,
+    CaseTables,
+    case_tables,
+)
 from harness.corpus import load_answers, responses_file
 from harness.detector import similarity
 from harness.detector.attribution import LEXICAL
@@ -73,6 +79,7 @@ class CaseResult:
     panel_rule_used: str = ""
     features: dict[str, float] = field(default_factory=dict)  # `Verdict.features`
     n_prompts: int = 0
+    controls_left_out: tuple[str, ...] = ()  # SPARSE_CONTROL_RULE
 
 
 def auc(pos: np.ndarray, neg: np.ndarray) -> float:
@@ -161,6 +168,9 @@ def run_cases(
     for c in runnable_cases(lineage, models)[0]:
         ref, sus = c["reference"], c["suspect"]
         controls, foils, used = case_panel(lineage, models, ref, sus)
+        controls, short = tables.keep_covering([ref, sus, *foils], controls)
+        if short:
+            used += f"; {len(short)} control(s) with too few answers left out"
         table = tables.for_models([ref, sus, *controls, *foils])
         if table is None:
             unscorable.append(c)
@@ -197,6 +207,7 @@ def run_cases(
                 used,
                 v.features,
                 len(all_rows),
+                tuple(short),
             )
         )
     return out, unscorable
@@ -247,6 +258,7 @@ def run_bench(
     out["n_prompts"] = len(tables.shared.prompts)
     out["n_prompts_in_corpus"] = n_in_corpus
     out["coverage_rule"] = COVERAGE_RULE
+    out["sparse_control_rule"] = SPARSE_CONTROL_RULE
     out["cases_on_own_prompts"] = sum(r.n_prompts != out["n_prompts"] for r in results)
     # The shared table holds the prompts every model answered: name (up to 3, ties by name)
     # that answered fewest, and how many missed one (they shrink the cases that read them).
@@ -255,6 +267,10 @@ def run_bench(
     out["fewest_answered"] = dict(sorted(short, key=lambda x: (x[1], x[0]))[:3])
     out["n_models_short"] = len(short)
     out["left_out_models"] = left_out
+    # Controls a case left out for answering too few of its prompts: {model: cases}.
+    out["controls_left_out"] = dict(
+        Counter(m for r in results for m in r.controls_left_out).most_common()
+    )
     out["name_tokens_ignored"] = sorted(common_name_tokens(answers.models))
     # Empty answers score as no overlap: a control with many widens its panel, costing power.
     out["empty_answers"] = _mostly_empty(answers)
@@ -294,6 +310,7 @@ def run_bench(
             "panel_rule_used": r.panel_rule_used,
             "features": r.features,
             "n_prompts": r.n_prompts,
+            "controls_left_out": list(r.controls_left_out),
         }
         for r in results
     ]

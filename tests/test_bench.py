@@ -410,12 +410,13 @@ def test_labels_other_than_distilled_and_independent_are_shown_not_scored(tmp_pa
 
 def test_no_common_prompt_is_input_error(tmp_path, capsys):
     # Prompt ids that differ per model leave no prompt every model answered; before, every
-    # case ran on zero prompts and printed NaN.
+    # case ran on zero prompts and printed NaN. (A control so keyed only leaves the panels:
+    # test_a_control_with_few_answers_leaves_the_panel_not_the_prompts.)
     ans = _world(n_controls=10, n_prompts=30)
-    ans.texts["C3"] = {f"other:{p}": t for p, t in ans.texts["C3"].items()}
+    ans.texts["R"] = {f"other:{p}": t for p, t in ans.texts["R"].items()}
     assert main(["bench", "--corpus", str(_corpus(tmp_path, _lineage(), ans))]) == 2
     err = capsys.readouterr().err
-    assert "no prompt id is answered by all 12 models" in err and "by C3 (0)" in err
+    assert "no prompt id is answered by all 12 models" in err and "by R (0)" in err
     # Ids that differ for every model: said as such.
     for m in ans.texts:
         ans.texts[m] = {f"{m}:{p}": t for p, t in ans.texts[m].items()}
@@ -438,11 +439,13 @@ def test_a_sparse_model_outside_every_case_does_not_shrink_the_cases(tmp_path, c
     assert (out["n_prompts"], out["left_out_models"]) == (30, {"X": 12})
     assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
     assert "left out (in no case or panel" in " ".join(capsys.readouterr().out.split())
-    # A model the cases read is never left out: C5 in the panel still shrinks them to 12.
+    # A model the cases read is never left out of the corpus: C5 in the panel still shrinks
+    # the shared table to 12; the cases leave C5 out of their panels instead.
     ans.texts.pop("X")
     ans.texts["C5"] = dict(list(ans.texts["C5"].items())[:12])
     out = _bench(capsys, _corpus(tmp_path, lin, ans))
     assert (out["n_prompts"], out["left_out_models"]) == (12, {})
+    assert {c["n_prompts"] for c in out["cases"] if c["suspect"] != "C5"} == {30}
 
 
 def test_text_output_does_not_read_model_names_as_markup(tmp_path, capsys):
@@ -523,7 +526,10 @@ def test_null_responses_are_unanswered_not_fatal(tmp_path, capsys):
     out = _bench(capsys, d)
     assert out["null_responses"] == {"C1": 30, "C4": 10}
     assert [s["reason"] for s in out["skipped_cases"]] == ["no answers for 'C1'"]
-    assert [c["n_prompts"] for c in out["cases"]] == [20, 20]  # C4 is in both panels
+    # C4, in both panels, answered 20 of the 30 prompts: it leaves them (before: both cases
+    # were scored on its 20 prompts).
+    assert [c["n_prompts"] for c in out["cases"]] == [30, 30]
+    assert [c["controls_left_out"] for c in out["cases"]] == [["C4"], ["C4"]]
     assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
     assert "null response, read as unanswered: C1 (30), C4 (10)" in capsys.readouterr().out
     assert out["empty_answers"] == {}
@@ -712,3 +718,24 @@ def test_panel_rules_tokenise_each_model_name_once(monkeypatch):
         for sus in models[3:]:
             case_panel(lin, models, ref, sus)
     assert len(calls) <= len(models)
+
+
+def test_a_control_with_few_answers_leaves_the_panel_not_the_prompts(tmp_path, capsys):
+    # Before: C9, in every panel, answered one prompt, so every case was scored on that one
+    # prompt: all inconclusive, AUC null. Now C9 leaves the panels, and the cases read what
+    # they would read without C9 in the corpus.
+    ans = _world(n_controls=10, n_prompts=30)
+    without = ans.restrict([m for m in ans.models if m != "C9"])
+    ans.texts["C9"] = dict(list(ans.texts["C9"].items())[:1])
+    (tmp_path / "sparse").mkdir()
+    (tmp_path / "without").mkdir()
+    out = _bench(capsys, _corpus(tmp_path / "sparse", _lineage(), ans))
+    ref = _bench(capsys, _corpus(tmp_path / "without", _lineage(), without))
+    assert [c["n_prompts"] for c in out["cases"]] == [30] * 3
+    assert [c["controls_left_out"] for c in out["cases"]] == [["C9"]] * 3
+    assert [c["p_value"] for c in out["cases"]] == [c["p_value"] for c in ref["cases"]]
+    assert out["auc"] == ref["auc"] == 1.0
+    assert "too few answers left out" in out["cases"][0]["panel_rule_used"]
+    assert out["controls_left_out"] == {"C9": 3}
+    assert main(["bench", "--corpus", str(tmp_path / "sparse"), "--prompts", "10"]) == 0
+    assert "controls left out of a case's panel" in capsys.readouterr().out

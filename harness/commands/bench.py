@@ -81,6 +81,7 @@ def _table(title: str, columns: tuple[str, ...]) -> Table:
 
 def run(args: argparse.Namespace) -> int:
     from harness.bench import run_bench
+    from harness.bench_tables import PROMPT_LOSS_KEPT
     from harness.detector.verdict import EMPTY_SHARE_NOTED
 
     feats = attribution_features(args.attribution_features)
@@ -113,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
     notes = {  # JSON key -> what the models it counts have in common
         "left_out_models": "left out (in no case or panel, and kept they would cost more than a "
         "tenth of the prompts)",
+        "controls_left_out": "controls left out of a case's panel, having answered less than "
+        f"{PROMPT_LOSS_KEPT:.0%} of its prompts (cases)",
         "empty_answers": f"models whose answers are empty on at least {EMPTY_SHARE_NOTED:.0%} "
         "of their prompts (scored as no overlap; in a panel they widen it)",
         "null_responses": "records with a null response, read as unanswered",
