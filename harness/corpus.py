@@ -20,10 +20,15 @@ from harness.answers import Answers
 from harness.errors import InputError
 
 REQUIRED = ("model", "prompt_id", "response")
+JSON_LINES_HINT = (
+    " (the file must be JSON Lines, one record object per line, not one JSON array of records)"
+)
 
 
 # A byte that is not UTF-8, as "surrogateescape" decodes it (U+DC80..U+DCFF).
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
+# A lone UTF-16 surrogate, as a JSON escape ("\ud83d") writes half an emoji cut in two.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -101,12 +106,22 @@ def _validate(path: Path, lineno: int, line: str, null_ok: bool = False) -> dict
     try:
         rec = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+        array = lineno == 1 and line.strip() == "["
+        raise InputError(
+            f"{path}:{lineno}: not valid JSON ({exc.msg})" + (JSON_LINES_HINT if array else "")
+        ) from None
     if not isinstance(rec, dict):
-        raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(rec).__name__}")
+        raise InputError(
+            f"{path}:{lineno}: expected a JSON object, got {type(rec).__name__}"
+            + (JSON_LINES_HINT if isinstance(rec, list) else "")
+        )
     for key in REQUIRED:
         if key not in rec:
-            raise InputError(f"{path}:{lineno}: missing field '{key}'")
+            fields = ", ".join(f"'{k}'" for k in list(rec)[:8]) or "none"
+            raise InputError(
+                f"{path}:{lineno}: missing field '{key}' (the record's fields: {fields}; "
+                f"required: {', '.join(REQUIRED)})"
+            )
         if key == "prompt_id":
             rec[key] = normal_prompt_id(rec[key])
         if key == "response" and null_ok and rec[key] is None:
@@ -121,6 +136,15 @@ def _validate(path: Path, lineno: int, line: str, null_ok: bool = False) -> dict
     if not isinstance(prompt, str):
         raise InputError(f"{path}:{lineno}: field 'prompt' must be a string")
     rec["prompt"] = prompt
+    for key in ("model", "prompt_id"):
+        if _SURROGATE.search(rec[key]):
+            raise InputError(f"{path}:{lineno}: field '{key}' holds a lone UTF-16 surrogate")
+    for key in ("response", "prompt"):
+        # Half an emoji (a JSON "\ud83d" escape without its pair) is not text: every n-gram
+        # feature encodes the answer and failed on it with a traceback. The answer is kept,
+        # with U+FFFD for the half character.
+        if isinstance(rec[key], str) and _SURROGATE.search(rec[key]):
+            rec[key] = _SURROGATE.sub("\ufffd", rec[key])
     return rec
 
 

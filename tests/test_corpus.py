@@ -161,3 +161,34 @@ def test_damaged_gzip_is_one_line_saying_what_is_wrong(tmp_path):
         list(iter_records(tmp_path / "cut.jsonl.gz"))
     with pytest.raises(InputError, match=r"damaged\.jsonl\.gz:1: unreadable, the gzip data is dam"):
         list(iter_records(tmp_path / "damaged.jsonl.gz"))
+
+
+def test_half_an_emoji_is_replaced_in_text_and_refused_in_names(tmp_path):
+    # A lone surrogate ("\ud83d" escaped in JSON, half an emoji cut in two) made the n-gram
+    # features fail with a UnicodeEncodeError traceback; in an answer it is now U+FFFD.
+    path = tmp_path / "c.jsonl"
+    rec = dict(RECS[0], response="cut \\ud83d here", prompt="\\ude00")
+    path.write_text(json.dumps(RECS[0]) + "\n" + json.dumps(rec).replace("\\\\", "\\") + "\n")
+    got = list(iter_records(path))[1]
+    assert (got["response"], got["prompt"]) == ("cut \ufffd here", "\ufffd")
+    got["response"].encode("utf-8")  # before: UnicodeEncodeError
+    path.write_text(json.dumps(RECS[0]).replace('"a"', '"a\\ud83d"') + "\n")
+    with pytest.raises(InputError, match=r"c\.jsonl:1: field 'model' holds a lone UTF-16 sur"):
+        list(iter_records(path))
+
+
+@pytest.mark.parametrize("indent", [None, 1])
+def test_a_json_array_of_records_says_the_file_must_be_json_lines(tmp_path, indent):
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps(RECS, indent=indent))
+    with pytest.raises(InputError, match="must be JSON Lines, one record object per line"):
+        list(iter_records(path))
+
+
+def test_a_missing_field_names_the_fields_the_record_has(tmp_path):
+    # AlpacaEval's own files say generator / instruction / output: before, only "missing
+    # field 'model'", which did not show that the record is another format.
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"instruction": "Hi", "output": "Hello", "generator": "a"}))
+    with pytest.raises(InputError, match="the record's fields: 'instruction', 'output', 'gen"):
+        list(iter_records(path))
