@@ -251,8 +251,15 @@ def run_bench(
     if not results:
         raise InputError(f"{corpus}: {_no_common_prompt(answers)}")
     number = {id(c): i for i, c in enumerate(lineage["cases"])}  # runnable cases are those dicts
-    why = "its reference, suspect and panel share no answered prompt"
-    skipped += [skip_record(number[id(c)], c, why) for c in unscorable]
+    alone = _sharing_no_prompt(answers)
+    for c in unscorable:
+        why = "its reference, suspect and panel share no answered prompt"
+        if own := [m for m in (c["reference"], c["suspect"]) if m in alone]:
+            why += (
+                f" ({', '.join(repr(m) for m in own)} shares no prompt id with any other model: "
+                "are its ids written differently?)"
+            )
+        skipped.append(skip_record(number[id(c)], c, why))
     skipped.sort(key=lambda s: s["case"])
     out = metrics(results)
     out["n_prompts"] = len(tables.shared.prompts)
@@ -267,6 +274,8 @@ def run_bench(
     out["fewest_answered"] = dict(sorted(short, key=lambda x: (x[1], x[0]))[:3])
     out["n_models_short"] = len(short)
     out["left_out_models"] = left_out
+    # A model none of whose prompt ids another model answered: its ids are keyed differently.
+    out["models_sharing_no_prompt"] = alone
     # Controls a case left out for answering too few of its prompts: {model: cases}.
     out["controls_left_out"] = dict(
         Counter(m for r in results for m in r.controls_left_out).most_common()
@@ -368,6 +377,15 @@ def _drop_sparse_bystanders(
     if not left_out:
         return answers, {}
     return answers.restrict([m for m in models if m not in left_out]), left_out
+
+
+def _sharing_no_prompt(answers: Answers) -> list[str]:
+    """Models that answered prompts, none of which another model answered (corpus order)."""
+    answered = {m: {p for p, s in per.items() if s} for m, per in answers.texts.items()}
+    count = Counter(p for ps in answered.values() for p in ps)
+    if len(answered) < 2:
+        return []
+    return [m for m, ps in answered.items() if ps and all(count[p] == 1 for p in ps)]
 
 
 def _mostly_empty(answers: Answers) -> dict[str, int]:

@@ -739,3 +739,20 @@ def test_a_control_with_few_answers_leaves_the_panel_not_the_prompts(tmp_path, c
     assert out["controls_left_out"] == {"C9": 3}
     assert main(["bench", "--corpus", str(tmp_path / "sparse"), "--prompts", "10"]) == 0
     assert "controls left out of a case's panel" in capsys.readouterr().out
+
+
+def test_a_model_whose_prompt_ids_no_other_model_has_is_named(tmp_path, capsys):
+    # C1's ids carry a suffix: its case cannot run. Before, the reason only said that its
+    # models "share no answered prompt", and the console named three arbitrary models as
+    # answering fewest (every model answered half of the corpus's ids).
+    ans = _world(n_controls=10, n_prompts=30)
+    ans.texts["C1"] = {f"{p} ": t for p, t in ans.texts["C1"].items()}
+    out = _bench(capsys, _corpus(tmp_path, _lineage(), ans))
+    assert [s["reason"] for s in out["skipped_cases"]] == [
+        "its reference, suspect and panel share no answered prompt ('C1' shares no prompt id "
+        "with any other model: are its ids written differently?)"
+    ]
+    assert out["models_sharing_no_prompt"] == ["C1"]
+    assert len(out["cases"]) == 2
+    assert main(["bench", "--corpus", str(tmp_path), "--prompts", "10"]) == 0
+    assert "no other model answered any prompt id of: C1" in capsys.readouterr().out

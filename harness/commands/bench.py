@@ -123,6 +123,12 @@ def run(args: argparse.Namespace) -> int:
     for key, what in notes.items():
         if result[key]:
             con.print(f"  {what}: {_counted(result[key])}")
+    if result["models_sharing_no_prompt"]:
+        con.print(
+            "[bold yellow]  no other model answered any prompt id of:[/] "
+            + ", ".join(e(m) for m in result["models_sharing_no_prompt"])
+            + " (are their prompt ids written differently?)"
+        )
     if result["name_tokens_ignored"]:
         con.print(
             "  name tokens too common to mark a family (no model is tied by them): "
