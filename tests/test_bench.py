@@ -509,7 +509,11 @@ def test_a_case_whose_models_share_no_prompt_is_skipped_not_fatal(tmp_path, caps
     assert [c["suspect"] for c in out["cases"]] == ["S", "C0", "C1"]
     assert all(c["n_prompts"] == 30 for c in out["cases"])
     assert [(s["case"], s["reason"]) for s in out["skipped_cases"]] == [
-        (3, "its reference, suspect and panel share no answered prompt")
+        (
+            3,
+            "its reference, suspect and panel share no answered prompt ('T' shares no prompt "
+            "id with any other model: are its ids written differently?)",
+        )
     ]
 
 
