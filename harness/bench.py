@@ -262,6 +262,13 @@ def run_bench(
         skipped.append(skip_record(number[id(c)], c, why))
     skipped.sort(key=lambda s: s["case"])
     out = metrics(results)
+    out["responses_read"] = corpus.name
+    # Both names present: only the first is read (responses_file), which the user may not
+    # expect when the two differ (e.g. a plain file edited after compressing the original).
+    unread_file = directory / "responses.jsonl"
+    out["responses_not_read"] = (
+        unread_file.name if unread_file != corpus and unread_file.is_file() else None
+    )
     out["n_prompts"] = len(tables.shared.prompts)
     out["n_prompts_in_corpus"] = n_in_corpus
     out["coverage_rule"] = COVERAGE_RULE

@@ -760,3 +760,17 @@ def test_a_model_whose_prompt_ids_no_other_model_has_is_named(tmp_path, capsys):
     assert len(out["cases"]) == 2
     assert main(["bench", "--corpus", str(tmp_path), "--prompts", "10"]) == 0
     assert "no other model answered any prompt id of: C1" in capsys.readouterr().out
+
+
+def test_a_plain_responses_file_beside_the_compressed_one_is_said_not_read(tmp_path, capsys):
+    # Before: responses.jsonl.gz was read and a responses.jsonl beside it silently ignored.
+    d = _corpus(tmp_path, _lineage())
+    assert _bench(capsys, d)["responses_not_read"] is None
+    (d / "responses.jsonl").write_text("")
+    out = _bench(capsys, d)
+    assert (out["responses_read"], out["responses_not_read"]) == (
+        "responses.jsonl.gz",
+        "responses.jsonl",
+    )
+    assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
+    assert "responses.jsonl beside it is not read" in capsys.readouterr().out

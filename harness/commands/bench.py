@@ -107,6 +107,11 @@ def run(args: argparse.Namespace) -> int:
             else "every case is scored on those"
         )
     )
+    if result["responses_not_read"]:
+        con.print(
+            f"  [bold yellow]read {e(result['responses_read'])}[/]; "
+            f"{e(result['responses_not_read'])} beside it is not read"
+        )
     if result["n_prompts"] < result["n_prompts_in_corpus"]:
         short = result["n_models_short"]
         of = f" ({short} models answered fewer than all)" if short > 3 else ""
