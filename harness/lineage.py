@@ -54,7 +54,8 @@ def load_lineage(directory: Path) -> dict:
     Checked here, once, so the rules below can index cases and model facts without guarding:
     an object with a `cases` list of objects whose `reference`, `suspect` and `label` are
     non-empty strings, an optional `models` object of objects, and no (reference, suspect)
-    pair labelled twice with different labels. A UTF-8 byte-order mark is accepted.
+    pair labelled twice with different labels. A UTF-8 byte-order mark is accepted, and so is
+    UTF-16 with its byte-order mark.
     A label that is one of LABELS but for case and spaces is read as it (`normal_label`; the
     case keeps what was written under `label_as_written`). Other labels are allowed (shown,
     not scored: see `harness/bench.py`).
@@ -63,11 +64,17 @@ def load_lineage(directory: Path) -> dict:
     if not path.is_file():
         raise InputError(f"{path}: no such file (bench needs lineage.json)")
     try:
-        lineage = json.loads(path.read_text(encoding="utf-8-sig"))
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    # UTF-16 with its byte-order mark is what Windows PowerShell's Out-File and `>` write.
+    utf16 = raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+    try:
+        lineage = json.loads(raw.decode("utf-16" if utf16 else "utf-8-sig"))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
+        raise InputError(f"{path}: not UTF-8 (or UTF-16) text") from None
     if not isinstance(lineage, dict):
         raise InputError(f"{path}: expected a JSON object, got {type(lineage).__name__}")
     cases = lineage.get("cases")

@@ -774,3 +774,13 @@ def test_a_plain_responses_file_beside_the_compressed_one_is_said_not_read(tmp_p
     )
     assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
     assert "responses.jsonl beside it is not read" in capsys.readouterr().out
+
+
+def test_lineage_saved_as_utf16_with_its_byte_order_mark_is_read(tmp_path, capsys):
+    # What Windows PowerShell's `>` writes; before: "lineage.json: not UTF-8 text", exit 2.
+    d = _corpus(tmp_path, _lineage())
+    (d / "lineage.json").write_text(json.dumps(_lineage()), encoding="utf-16")
+    assert len(_bench(capsys, d)["cases"]) == 3
+    (d / "lineage.json").write_bytes(b"\xff\xfe{\x00\xff")  # damaged: one line, no traceback
+    assert main(["bench", "--corpus", str(d)]) == 2
+    assert "lineage.json: not UTF-8 (or UTF-16) text" in capsys.readouterr().err
