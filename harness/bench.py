@@ -26,7 +26,13 @@ import numpy as np
 
 from harness.answers import Answers
 from harness.bench_attribution import attribution_panel, run_attribution
-from harness.bench_tables import COVERAGE_RULE, PROMPT_LOSS_KEPT, CaseTables, case_tables
+from harness.bench_tables import (
+    COVERAGE_RULE,
+    PROMPT_LOSS_KEPT,
+    SPARSE_CONTROL_RULE,
+    CaseTables,
+    case_tables,
+)
 from harness.corpus import load_answers, responses_file
 from harness.detector import similarity
 from harness.detector.attribution import LEXICAL
@@ -43,6 +49,7 @@ from harness.lineage import (
     common_name_tokens,
     foils_for,
     load_lineage,
+    near_names_hint,
     runnable_cases,
     skip_record,
 )
@@ -72,6 +79,7 @@ class CaseResult:
     panel_rule_used: str = ""
     features: dict[str, float] = field(default_factory=dict)  # `Verdict.features`
     n_prompts: int = 0
+    controls_left_out: tuple[str, ...] = ()  # SPARSE_CONTROL_RULE
 
 
 def auc(pos: np.ndarray, neg: np.ndarray) -> float:
@@ -160,6 +168,9 @@ def run_cases(
     for c in runnable_cases(lineage, models)[0]:
         ref, sus = c["reference"], c["suspect"]
         controls, foils, used = case_panel(lineage, models, ref, sus)
+        controls, short = tables.keep_covering([ref, sus, *foils], controls)
+        if short:
+            used += f"; {len(short)} control(s) with too few answers left out"
         table = tables.for_models([ref, sus, *controls, *foils])
         if table is None:
             unscorable.append(c)
@@ -196,6 +207,7 @@ def run_cases(
                 used,
                 v.features,
                 len(all_rows),
+                tuple(short),
             )
         )
     return out, unscorable
@@ -229,6 +241,9 @@ def run_bench(
             f"({'; '.join(reasons[:3])}{more})"
         )
     refs = sorted({c["reference"] for c in cases})
+    # Facts are looked up by exact name: an entry for "Alpaca-7B" gives alpaca-7b no `org`.
+    named = set(answers.models) | {c[k] for c in lineage["cases"] for k in ("reference", "suspect")}
+    unread = [m for m in lineage["models"] if m not in named]
     n_in_corpus = len({p for per in answers.texts.values() for p in per})
     answers, left_out = _drop_sparse_bystanders(answers, lineage, cases, refs)
     tables = case_tables(answers, refs)
@@ -236,13 +251,28 @@ def run_bench(
     if not results:
         raise InputError(f"{corpus}: {_no_common_prompt(answers)}")
     number = {id(c): i for i, c in enumerate(lineage["cases"])}  # runnable cases are those dicts
-    why = "its reference, suspect and panel share no answered prompt"
-    skipped += [skip_record(number[id(c)], c, why) for c in unscorable]
+    alone = _sharing_no_prompt(answers)
+    for c in unscorable:
+        why = "its reference, suspect and panel share no answered prompt"
+        if own := [m for m in (c["reference"], c["suspect"]) if m in alone]:
+            why += (
+                f" ({', '.join(repr(m) for m in own)} shares no prompt id with any other model: "
+                "are its ids written differently?)"
+            )
+        skipped.append(skip_record(number[id(c)], c, why))
     skipped.sort(key=lambda s: s["case"])
     out = metrics(results)
+    out["responses_read"] = corpus.name
+    # Both names present: only the first is read (responses_file), which the user may not
+    # expect when the two differ (e.g. a plain file edited after compressing the original).
+    unread_file = directory / "responses.jsonl"
+    out["responses_not_read"] = (
+        unread_file.name if unread_file != corpus and unread_file.is_file() else None
+    )
     out["n_prompts"] = len(tables.shared.prompts)
     out["n_prompts_in_corpus"] = n_in_corpus
     out["coverage_rule"] = COVERAGE_RULE
+    out["sparse_control_rule"] = SPARSE_CONTROL_RULE
     out["cases_on_own_prompts"] = sum(r.n_prompts != out["n_prompts"] for r in results)
     # The shared table holds the prompts every model answered: name (up to 3, ties by name)
     # that answered fewest, and how many missed one (they shrink the cases that read them).
@@ -251,14 +281,26 @@ def run_bench(
     out["fewest_answered"] = dict(sorted(short, key=lambda x: (x[1], x[0]))[:3])
     out["n_models_short"] = len(short)
     out["left_out_models"] = left_out
+    # A model none of whose prompt ids another model answered: its ids are keyed differently.
+    out["models_sharing_no_prompt"] = alone
+    # Controls a case left out for answering too few of its prompts: {model: cases}.
+    out["controls_left_out"] = dict(
+        Counter(m for r in results for m in r.controls_left_out).most_common()
+    )
     out["name_tokens_ignored"] = sorted(common_name_tokens(answers.models))
     # Empty answers score as no overlap: a control with many widens its panel, costing power.
     out["empty_answers"] = _mostly_empty(answers)
     # A null response is a generation that failed: read as no answer (the coverage rule applies).
     out["null_responses"] = dict(sorted(nulls.items()))
     out["skipped_cases"] = skipped
+    out["facts_for_unknown_models"] = unread
+    out["facts_hint"] = near_names_hint(unread[:5], answers.models).strip(" ()")  # as shown
     out["unscored_labels"] = dict(
         Counter(r.label for r in results if r.label not in LABELS).most_common()
+    )
+    # Labels spelt with other case or spaces, read as the label they spell (`normal_label`).
+    out["labels_normalised"] = dict(
+        Counter(c["label_as_written"] for c in lineage["cases"] if "label_as_written" in c)
     )
     out["panel_rule"] = PANEL_RULE
     out["fallback_rule"] = FALLBACK_RULE
@@ -284,6 +326,7 @@ def run_bench(
             "panel_rule_used": r.panel_rule_used,
             "features": r.features,
             "n_prompts": r.n_prompts,
+            "controls_left_out": list(r.controls_left_out),
         }
         for r in results
     ]
@@ -341,6 +384,15 @@ def _drop_sparse_bystanders(
     if not left_out:
         return answers, {}
     return answers.restrict([m for m in models if m not in left_out]), left_out
+
+
+def _sharing_no_prompt(answers: Answers) -> list[str]:
+    """Models that answered prompts, none of which another model answered (corpus order)."""
+    answered = {m: {p for p, s in per.items() if s} for m, per in answers.texts.items()}
+    count = Counter(p for ps in answered.values() for p in ps)
+    if len(answered) < 2:
+        return []
+    return [m for m, ps in answered.items() if ps and all(count[p] == 1 for p in ps)]
 
 
 def _mostly_empty(answers: Answers) -> dict[str, int]:

@@ -93,6 +93,7 @@ def run_attribution(
         if len(controls) < MIN_CONTROLS:
             skipped[f"fewer than {MIN_CONTROLS} controls independent of every candidate"] += 1
             continue
+        controls, short = tables.keep_covering([sus, *candidates], controls)
         table = tables.for_models([sus, *candidates, *controls])
         if table is None:
             skipped["no prompt its suspect, candidates and controls all answered"] += 1
@@ -106,6 +107,7 @@ def run_attribution(
                 "label": c["label"],
                 "candidates": candidates,
                 "n_controls": len(controls),
+                "controls_left_out": short,
                 "n_prompts": len(table.prompts),
                 "teacher": a.teacher,
                 "documented_teacher_among_candidates": bool(truth & set(candidates)),

@@ -8,7 +8,8 @@ answered markedly more prompts than the shared table holds (it would lose more t
 PROMPT_LOSS_KEPT) is scored on a table of its own prompts instead, holding every model that
 answered all of them (the per-prompt IDF keeps as many answers as it can). On a corpus where
 every model answered (nearly) every prompt, as the development corpus, every case reads the
-shared table.
+shared table. A control that answered markedly fewer of a case's prompts than its reference,
+suspect and foils leaves that case's panel instead (SPARSE_CONTROL_RULE).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 from harness.answers import Answers
 from harness.detector import similarity
+from harness.detector.verdict import MIN_CONTROLS
 
 # A case keeps the shared table while it costs the case at most a tenth of its prompts.
 PROMPT_LOSS_KEPT = 0.9
@@ -25,6 +27,12 @@ COVERAGE_RULE = (
     "answered: on the table shared by every model (the prompts all of them answered) while "
     f"that loses at most {1 - PROMPT_LOSS_KEPT:.0%} of the case's prompts, else on a table of "
     "its own prompts with every model that answered all of them"
+)
+SPARSE_CONTROL_RULE = (
+    f"a control that answered less than {PROMPT_LOSS_KEPT:.0%} of the prompts its case's "
+    "reference, suspect and foils (in attribution: suspect and candidates) all answered is left "
+    f"out of that case's panel while {MIN_CONTROLS} controls remain (`controls_left_out`), so "
+    "one model with few answers does not take the case's prompts with it"
 )
 
 
@@ -40,6 +48,29 @@ class CaseTables:
     _chosen: dict[tuple[str, ...], similarity.SimTable | None] = field(
         default_factory=dict, repr=False
     )
+    _answered_by: dict[str, set[str]] = field(default_factory=dict, repr=False)
+
+    def keep_covering(self, fixed: list[str], controls: list[str]) -> tuple[list[str], list[str]]:
+        """(controls kept, controls left out) of a case whose `fixed` models must all be read
+        (SPARSE_CONTROL_RULE): a control is left out when it answered less than PROMPT_LOSS_KEPT
+        of the prompts `fixed` all answered, unless fewer than MIN_CONTROLS would remain.
+
+        Before, such a control cost the case every prompt it had not answered: a control
+        with one answer left its case one prompt, i.e. no verdict, and one such model in every
+        documented panel made every case inconclusive."""
+        base = set(self.answers.common_prompts(fixed))
+        short = [
+            m for m in controls if len(base & self._answered(m)) < PROMPT_LOSS_KEPT * len(base)
+        ]
+        if not short or len(controls) - len(short) < MIN_CONTROLS:
+            return controls, []
+        return [m for m in controls if m not in short], short
+
+    def _answered(self, model: str) -> set[str]:
+        if model not in self._answered_by:
+            per = self.answers.texts.get(model, {})
+            self._answered_by[model] = {p for p, s in per.items() if s}
+        return self._answered_by[model]
 
     def for_models(self, models: list[str]) -> similarity.SimTable | None:
         """The table to score `models` on (see the module docstring); None when they share no

@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -19,21 +20,35 @@ from harness.answers import Answers
 from harness.errors import InputError
 
 REQUIRED = ("model", "prompt_id", "response")
+JSON_LINES_HINT = (
+    " (the file must be JSON Lines, one record object per line, not one JSON array of records)"
+)
 
 
 # A byte that is not UTF-8, as "surrogateescape" decodes it (U+DC80..U+DCFF).
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
+# A lone UTF-16 surrogate, as a JSON escape ("\ud83d") writes half an emoji cut in two.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _open_text(path: Path) -> io.TextIOBase:
-    """Open `path` for reading text, transparently gunzipping `.gz` files.
+    """Open `path` for reading text, transparently gunzipping gzip data.
+
+    Whether to gunzip is read from the file's first two bytes, not its name: a plain
+    `responses.jsonl.gz` (saved without compressing) used to fail with "BadGzipFile" and a
+    gzipped `responses.jsonl` with "not UTF-8 (byte 0x8b)", though both are readable.
 
     "utf-8-sig": UTF-8 that skips a leading byte-order mark, which some Windows tools write
     and which would otherwise make line 1 invalid JSON. "surrogateescape": a byte that is not
     UTF-8 is kept as a marker in its line instead of failing the chunk being decoded, which
     is read ahead of the line counter; `iter_records` then names the line that holds it.
     """
-    if path.suffix == ".gz":
+    with open(path, "rb") as fh:
+        gzipped = fh.read(2) == GZIP_MAGIC
+    if gzipped:
         return io.TextIOWrapper(
             gzip.open(path, "rb"), encoding="utf-8-sig", errors="surrogateescape"
         )
@@ -72,8 +87,17 @@ def iter_records(path: str | Path, nulls: dict[str, int] | None = None) -> Itera
                     nulls[rec["model"]] = nulls.get(rec["model"], 0) + 1  # type: ignore[index]
                     continue
                 yield rec
-        except (gzip.BadGzipFile, EOFError, OSError) as exc:
-            raise InputError(f"{path}:{lineno + 1}: unreadable ({type(exc).__name__})") from exc
+        except EOFError as exc:
+            raise InputError(
+                f"{path}:{lineno + 1}: the gzip data ends early (the file is cut short: "
+                "copy or download it again)"
+            ) from exc
+        except (gzip.BadGzipFile, OSError, zlib.error) as exc:
+            # zlib.error (not an OSError): a damaged deflate block, e.g. "invalid stored block
+            # lengths", which used to escape as a traceback.
+            raise InputError(
+                f"{path}:{lineno + 1}: unreadable, the gzip data is damaged ({exc})"
+            ) from exc
 
 
 def _validate(path: Path, lineno: int, line: str, null_ok: bool = False) -> dict:
@@ -82,12 +106,22 @@ def _validate(path: Path, lineno: int, line: str, null_ok: bool = False) -> dict
     try:
         rec = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+        array = lineno == 1 and line.strip() == "["
+        raise InputError(
+            f"{path}:{lineno}: not valid JSON ({exc.msg})" + (JSON_LINES_HINT if array else "")
+        ) from None
     if not isinstance(rec, dict):
-        raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(rec).__name__}")
+        raise InputError(
+            f"{path}:{lineno}: expected a JSON object, got {type(rec).__name__}"
+            + (JSON_LINES_HINT if isinstance(rec, list) else "")
+        )
     for key in REQUIRED:
         if key not in rec:
-            raise InputError(f"{path}:{lineno}: missing field '{key}'")
+            fields = ", ".join(f"'{k}'" for k in list(rec)[:8]) or "none"
+            raise InputError(
+                f"{path}:{lineno}: missing field '{key}' (the record's fields: {fields}; "
+                f"required: {', '.join(REQUIRED)})"
+            )
         if key == "prompt_id":
             rec[key] = normal_prompt_id(rec[key])
         if key == "response" and null_ok and rec[key] is None:
@@ -102,6 +136,15 @@ def _validate(path: Path, lineno: int, line: str, null_ok: bool = False) -> dict
     if not isinstance(prompt, str):
         raise InputError(f"{path}:{lineno}: field 'prompt' must be a string")
     rec["prompt"] = prompt
+    for key in ("model", "prompt_id"):
+        if _SURROGATE.search(rec[key]):
+            raise InputError(f"{path}:{lineno}: field '{key}' holds a lone UTF-16 surrogate")
+    for key in ("response", "prompt"):
+        # Half an emoji (a JSON "\ud83d" escape without its pair) is not text: every n-gram
+        # feature encodes the answer and failed on it with a traceback. The answer is kept,
+        # with U+FFFD for the half character.
+        if isinstance(rec[key], str) and _SURROGATE.search(rec[key]):
+            rec[key] = _SURROGATE.sub("\ufffd", rec[key])
     return rec
 
 

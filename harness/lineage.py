@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -53,18 +54,27 @@ def load_lineage(directory: Path) -> dict:
     Checked here, once, so the rules below can index cases and model facts without guarding:
     an object with a `cases` list of objects whose `reference`, `suspect` and `label` are
     non-empty strings, an optional `models` object of objects, and no (reference, suspect)
-    pair labelled twice with different labels. A UTF-8 byte-order mark is accepted.
-    Labels other than LABELS are allowed (shown, not scored: see `harness/bench.py`).
+    pair labelled twice with different labels. A UTF-8 byte-order mark is accepted, and so is
+    UTF-16 with its byte-order mark.
+    A label that is one of LABELS but for case and spaces is read as it (`normal_label`; the
+    case keeps what was written under `label_as_written`). Other labels are allowed (shown,
+    not scored: see `harness/bench.py`).
     """
     path = directory / "lineage.json"
     if not path.is_file():
         raise InputError(f"{path}: no such file (bench needs lineage.json)")
     try:
-        lineage = json.loads(path.read_text(encoding="utf-8-sig"))
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    # UTF-16 with its byte-order mark is what Windows PowerShell's Out-File and `>` write.
+    utf16 = raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+    try:
+        lineage = json.loads(raw.decode("utf-16" if utf16 else "utf-8-sig"))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
+        raise InputError(f"{path}: not UTF-8 (or UTF-16) text") from None
     if not isinstance(lineage, dict):
         raise InputError(f"{path}: expected a JSON object, got {type(lineage).__name__}")
     cases = lineage.get("cases")
@@ -81,6 +91,9 @@ def load_lineage(directory: Path) -> dict:
                 raise InputError(f"{path}: case {i} has no '{key}'")
             if not isinstance(c[key], str) or not c[key]:
                 raise InputError(f"{path}: case {i}: '{key}' must be a non-empty string")
+        if (label := normal_label(c["label"])) != c["label"]:
+            c["label_as_written"] = c["label"]
+            c["label"] = label
         j, label = seen.setdefault((c["reference"], c["suspect"]), (i, c["label"]))
         if label != c["label"]:
             raise InputError(
@@ -96,6 +109,15 @@ def load_lineage(directory: Path) -> dict:
         if not isinstance(facts, dict):
             raise InputError(f"{path}: models['{name}'] must be an object of facts (\"org\", ...)")
     return lineage
+
+
+def normal_label(label: str) -> str:
+    """One of LABELS when `label` is that label but for case and surrounding or repeated
+    spaces ("Distilled", "INDEPENDENT ", as hand-written lineage files spell them): every rule
+    and metric compares labels exactly, so a capital letter used to leave a case unscored and
+    its reference without a documented panel. Any other label is returned unchanged."""
+    folded = " ".join(label.split()).casefold()
+    return folded if folded in LABELS else label
 
 
 def runnable_cases(lineage: dict, models: list[str]) -> tuple[list[dict], list[dict]]:
@@ -115,6 +137,7 @@ def runnable_cases(lineage: dict, models: list[str]) -> tuple[list[dict], list[d
         missing = [m for m in (ref, sus) if m not in have]
         if missing:
             reason = "no answers for " + ", ".join(f"'{m}'" for m in dict.fromkeys(missing))
+            reason += near_names_hint(missing, models)
         elif ref == sus:
             reason = "suspect is the reference"
         elif (ref, sus) in seen:
@@ -125,6 +148,38 @@ def runnable_cases(lineage: dict, models: list[str]) -> tuple[list[dict], list[d
             continue
         skipped.append(skip_record(i, c, reason))
     return run, skipped
+
+
+def loose_name(name: str) -> str:
+    """`name` without what a hand-written file varies unseen: case, surrounding or repeated
+    spaces, Unicode composition ("á" as one code point or as "a" and an accent)."""
+    return unicodedata.normalize("NFC", " ".join(name.split())).casefold()
+
+
+def near_names_hint(missing: list[str], models: list[str]) -> str:
+    """ " (the responses have ...)" for names in `missing` that a model of the responses
+    matches but for case, spaces or Unicode form; "" when none does.
+
+    Names are matched exactly (two models may differ only in case), so such a case is
+    skipped; without the hint "no answers for 'Alpaca-7B'" sent the user looking for answers
+    that are there under another spelling."""
+    loose: dict[str, list[str]] = {}
+    for m in models:
+        loose.setdefault(loose_name(m), []).append(m)
+    near = {m: n for m in dict.fromkeys(missing) for n in loose.get(loose_name(m), [])}
+    if not near:
+        return ""
+    # A way of writing differs when the names still differ with every other way undone.
+    undo = {
+        "spaces": lambda x: unicodedata.normalize("NFC", x).casefold(),
+        "case": lambda x: unicodedata.normalize("NFC", " ".join(x.split())),
+        "Unicode form": lambda x: " ".join(x.split()).casefold(),
+    }
+    how = [w for w, f in undo.items() if any(f(m) != f(n) for m, n in near.items())]
+    have = ", ".join(f"'{n}'" for n in near.values())
+    return (
+        f" (the responses have {have}: names must match exactly; these differ in {', '.join(how)})"
+    )
 
 
 def skip_record(index: int, case: dict, reason: str) -> dict:
@@ -138,23 +193,38 @@ def skip_record(index: int, case: dict, reason: str) -> dict:
     }
 
 
+def org_of(lineage: dict, model: str) -> str | None:
+    """`model`'s vendor (`org` in `models`) as the rules compare it: case, surrounding and
+    repeated spaces ignored ("OpenAI" and "openai " are one vendor; compared as written, a
+    hand-written lineage split one vendor's references into two families, each the other's
+    foil and in the other's panel), and an empty `org` is none. A non-string `org` is
+    compared as it is."""
+    org = lineage.get("models", {}).get(model, {}).get("org")
+    if isinstance(org, str):
+        return " ".join(org.split()).casefold() or None
+    return org
+
+
 def foils_for(lineage: dict, models: list[str], reference: str, suspect: str) -> list[str]:
     """Other-vendor case references to contrast against (FOIL_RULE), sorted."""
-    facts = lineage.get("models", {})
-    org = facts.get(reference, {}).get("org")
+    org = org_of(lineage, reference)
     refs = {c["reference"] for c in lineage.get("cases", [])}
     return sorted(
         r
         for r in refs
         if r in models
         and r not in (reference, suspect)
-        and (org is None or facts.get(r, {}).get("org") != org)
+        and (org is None or org_of(lineage, r) != org)
     )
 
 
-def name_tokens(name: str) -> list[str]:
-    """Alphabetic tokens of length >= 3 of a model name, lower-case ("gpt4_0314" -> ["gpt"])."""
-    return [t for t in re.split(r"[^a-z]+", name.lower()) if len(t) >= 3]
+@functools.lru_cache(maxsize=1 << 16)
+def name_tokens(name: str) -> tuple[str, ...]:
+    """Alphabetic tokens of length >= 3 of a model name, lower-case ("gpt4_0314" -> ("gpt",)).
+
+    Cached: every panel asks it of every model, and a corpus with a few hundred models and
+    cases asked it millions of times (most of the bench's time)."""
+    return tuple(t for t in re.split(r"[^a-z]+", name.lower()) if len(t) >= 3)
 
 
 # A name token carried by more than this share of a corpus's models, and by at least
@@ -179,16 +249,13 @@ def _common_tokens(models: frozenset[str]) -> frozenset[str]:
 
 def tied_models(lineage: dict, models: list[str], reference: str) -> set[str]:
     """Models the lineage ties to `reference`'s vendor family (see PANEL_RULE)."""
-    facts = lineage.get("models", {})
     cases = lineage.get("cases", [])
-    refs = {c["reference"] for c in cases}
-    org = facts.get(reference, {}).get("org")
-    family = {reference} | {r for r in refs if org and facts.get(r, {}).get("org") == org}
+    family = family_of(lineage, reference)
     tied = set(family) | {
         c["suspect"] for c in cases if c["reference"] in family and c["label"] == "distilled"
     }
     keys = {name_tokens(m)[0] for m in tied if name_tokens(m)} - common_name_tokens(models)
-    tied |= {m for m in models if keys & set(name_tokens(m))}
+    tied |= {m for m in models if not keys.isdisjoint(name_tokens(m))}
     return tied
 
 
@@ -208,10 +275,9 @@ def panel_for(
 
 def family_of(lineage: dict, reference: str) -> set[str]:
     """The reference and every case reference with the same `org` (its vendor family)."""
-    facts = lineage.get("models", {})
-    org = facts.get(reference, {}).get("org")
+    org = org_of(lineage, reference)
     refs = {c["reference"] for c in lineage.get("cases", [])}
-    return {reference} | {r for r in refs if org and facts.get(r, {}).get("org") == org}
+    return {reference} | {r for r in refs if org and org_of(lineage, r) == org}
 
 
 def documented_panel(lineage: dict, models: list[str], reference: str, suspect: str) -> list[str]:

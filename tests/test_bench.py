@@ -410,12 +410,13 @@ def test_labels_other_than_distilled_and_independent_are_shown_not_scored(tmp_pa
 
 def test_no_common_prompt_is_input_error(tmp_path, capsys):
     # Prompt ids that differ per model leave no prompt every model answered; before, every
-    # case ran on zero prompts and printed NaN.
+    # case ran on zero prompts and printed NaN. (A control so keyed only leaves the panels:
+    # test_a_control_with_few_answers_leaves_the_panel_not_the_prompts.)
     ans = _world(n_controls=10, n_prompts=30)
-    ans.texts["C3"] = {f"other:{p}": t for p, t in ans.texts["C3"].items()}
+    ans.texts["R"] = {f"other:{p}": t for p, t in ans.texts["R"].items()}
     assert main(["bench", "--corpus", str(_corpus(tmp_path, _lineage(), ans))]) == 2
     err = capsys.readouterr().err
-    assert "no prompt id is answered by all 12 models" in err and "by C3 (0)" in err
+    assert "no prompt id is answered by all 12 models" in err and "by R (0)" in err
     # Ids that differ for every model: said as such.
     for m in ans.texts:
         ans.texts[m] = {f"{m}:{p}": t for p, t in ans.texts[m].items()}
@@ -438,11 +439,13 @@ def test_a_sparse_model_outside_every_case_does_not_shrink_the_cases(tmp_path, c
     assert (out["n_prompts"], out["left_out_models"]) == (30, {"X": 12})
     assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
     assert "left out (in no case or panel" in " ".join(capsys.readouterr().out.split())
-    # A model the cases read is never left out: C5 in the panel still shrinks them to 12.
+    # A model the cases read is never left out of the corpus: C5 in the panel still shrinks
+    # the shared table to 12; the cases leave C5 out of their panels instead.
     ans.texts.pop("X")
     ans.texts["C5"] = dict(list(ans.texts["C5"].items())[:12])
     out = _bench(capsys, _corpus(tmp_path, lin, ans))
     assert (out["n_prompts"], out["left_out_models"]) == (12, {})
+    assert {c["n_prompts"] for c in out["cases"] if c["suspect"] != "C5"} == {30}
 
 
 def test_text_output_does_not_read_model_names_as_markup(tmp_path, capsys):
@@ -506,7 +509,11 @@ def test_a_case_whose_models_share_no_prompt_is_skipped_not_fatal(tmp_path, caps
     assert [c["suspect"] for c in out["cases"]] == ["S", "C0", "C1"]
     assert all(c["n_prompts"] == 30 for c in out["cases"])
     assert [(s["case"], s["reason"]) for s in out["skipped_cases"]] == [
-        (3, "its reference, suspect and panel share no answered prompt")
+        (
+            3,
+            "its reference, suspect and panel share no answered prompt ('T' shares no prompt "
+            "id with any other model: are its ids written differently?)",
+        )
     ]
 
 
@@ -523,7 +530,10 @@ def test_null_responses_are_unanswered_not_fatal(tmp_path, capsys):
     out = _bench(capsys, d)
     assert out["null_responses"] == {"C1": 30, "C4": 10}
     assert [s["reason"] for s in out["skipped_cases"]] == ["no answers for 'C1'"]
-    assert [c["n_prompts"] for c in out["cases"]] == [20, 20]  # C4 is in both panels
+    # C4, in both panels, answered 20 of the 30 prompts: it leaves them (before: both cases
+    # were scored on its 20 prompts).
+    assert [c["n_prompts"] for c in out["cases"]] == [30, 30]
+    assert [c["controls_left_out"] for c in out["cases"]] == [["C4"], ["C4"]]
     assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
     assert "null response, read as unanswered: C1 (30), C4 (10)" in capsys.readouterr().out
     assert out["empty_answers"] == {}
@@ -597,3 +607,180 @@ def test_fewest_answered_breaks_ties_by_name_and_counts_every_short_model(tmp_pa
     assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "fewest prompts answered: C2 (25), C4 (25), C7 (25) (4 models answered fewer" in text
+
+
+def test_labels_in_other_case_or_with_spaces_are_read_as_the_label(tmp_path, capsys):
+    # Before, "Distilled" / "independent " were unscored labels: no AUC, and without an
+    # `independent` case the reference lost its documented panel (every case fell back).
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "spelt").mkdir()
+    plain = _bench(capsys, _corpus(tmp_path / "plain", _lineage()))
+    lin = _lineage()
+    for c, spelt in zip(lin["cases"], ("Distilled", " INDEPENDENT", "independent  "), strict=True):
+        c["label"] = spelt
+    lin["cases"].append({"reference": "R", "suspect": "S", "label": "distilled"})  # a repeat
+    out = _bench(capsys, _corpus(tmp_path / "spelt", lin))
+    assert out["unscored_labels"] == {}
+    assert out["labels_normalised"] == {"Distilled": 1, " INDEPENDENT": 1, "independent  ": 1}
+    assert [s["reason"] for s in out["skipped_cases"]] == ["repeats an earlier case"]
+    for key in ("auc", "fpr_at_alpha_05", "tpr_at_alpha_05"):
+        assert out[key] == plain[key]
+    assert [c["p_value"] for c in out["cases"]] == [c["p_value"] for c in plain["cases"]]
+    assert [c["label"] for c in out["cases"]] == ["distilled", "independent", "independent"]
+    assert main(["bench", "--corpus", str(tmp_path / "spelt"), "--prompts", "10"]) == 0
+    assert "labels read as 'distilled' / 'independent'" in capsys.readouterr().out
+
+
+def test_a_case_naming_a_model_in_another_spelling_says_which(tmp_path, capsys):
+    # Before: "no answers for 'r'", with R's answers in the file; names still match exactly
+    # (two models may differ only in case), the skip reason names the spelling found.
+    lin = _lineage()
+    lin["cases"] += [
+        {"reference": "r", "suspect": "C2", "label": "independent"},
+        {"reference": "R", "suspect": "C3 ", "label": "independent"},
+        {"reference": "R", "suspect": "Ce\u0301", "label": "independent"},
+    ]
+    ans = _world(n_controls=10, n_prompts=30)
+    out = _bench(capsys, _corpus(tmp_path, lin, ans, rename={"C4": "C\u00e9"}))
+    assert [s["reason"] for s in out["skipped_cases"]] == [
+        "no answers for 'r' (the responses have 'R': names must match exactly; these differ "
+        "in case)",
+        "no answers for 'C3 ' (the responses have 'C3': names must match exactly; these differ "
+        "in spaces)",
+        "no answers for 'Ce\u0301' (the responses have 'C\u00e9': names must match exactly; "
+        "these differ in Unicode form)",
+    ]
+    assert len(out["cases"]) == 3
+
+
+def test_org_is_compared_without_case_or_spaces_and_empty_is_none():
+    # Before: "OpenAI" and "openai " were two vendors (each reference the other's foil and a
+    # control of its panel), and an empty org tied every reference with one into one vendor
+    # for foils while family_of read it as none.
+    from harness.lineage import family_of, tied_models
+
+    lin = {
+        "cases": [
+            {"reference": "R1", "suspect": "S", "label": "distilled"},
+            {"reference": "R2", "suspect": "C0", "label": "independent"},
+            {"reference": "Q", "suspect": "C1", "label": "independent"},
+            {"reference": "E1", "suspect": "C2", "label": "independent"},
+            {"reference": "E2", "suspect": "C3", "label": "independent"},
+        ],
+        "models": {
+            "R1": {"org": "OpenAI"},
+            "R2": {"org": " openai  "},
+            "Q": {"org": "Other"},
+            "E1": {"org": ""},
+            "E2": {"org": ""},
+        },
+    }
+    models = ["R1", "R2", "Q", "E1", "E2", "S", "C0", "C1", "C2", "C3"]
+    assert family_of(lin, "R1") == {"R1", "R2"}
+    assert foils_for(lin, models, "R1", "S") == ["E1", "E2", "Q"]
+    assert "R2" in tied_models(lin, models, "R1")
+    assert family_of(lin, "E1") == {"E1"}
+    assert foils_for(lin, models, "E1", "C2") == ["E2", "Q", "R1", "R2"]
+
+
+def test_facts_for_a_model_named_nowhere_are_reported(tmp_path, capsys):
+    # Before: facts under "r" (the responses and cases say "R") were silently not read, so R
+    # had no org and every rule treated it as a vendor of its own.
+    lin = _lineage()
+    lin["models"] = {"r": {"org": "Vendor"}, "S": {"org": "Lab"}, "ghost": {"org": "X"}}
+    out = _bench(capsys, _corpus(tmp_path, lin))
+    assert out["facts_for_unknown_models"] == ["r", "ghost"]
+    assert (
+        out["facts_hint"]
+        == "the responses have 'R': names must match exactly; these differ in case"
+    )
+    assert main(["bench", "--corpus", str(tmp_path), "--prompts", "10"]) == 0
+    assert "facts not read" in capsys.readouterr().out
+    lin["cases"].append({"reference": "R", "suspect": "ghost", "label": "independent"})
+    assert _bench(capsys, _corpus(tmp_path, lin))["facts_for_unknown_models"] == ["r"]
+
+
+def test_panel_rules_tokenise_each_model_name_once(monkeypatch):
+    # Every panel asked every model's name tokens afresh: on 240 models and 224 cases that was
+    # 3 million regex splits, most of the bench's 39 s (11 s with each name split once).
+    import harness.lineage as lineage_mod
+
+    getattr(lineage_mod.name_tokens, "cache_clear", lambda: None)()
+    calls = []
+    split = lineage_mod.re.split
+    monkeypatch.setattr(lineage_mod.re, "split", lambda *a: calls.append(a) or split(*a))
+    models = [f"{k}-model-{i}" for k in ("alpha", "beta", "gamma") for i in range(20)]
+    lin = {
+        "cases": [
+            {"reference": r, "suspect": s, "label": "independent"}
+            for r in models[:3]
+            for s in models[3:]
+        ],
+        "models": {},
+    }
+    for ref in models[:3]:
+        for sus in models[3:]:
+            case_panel(lin, models, ref, sus)
+    assert len(calls) <= len(models)
+
+
+def test_a_control_with_few_answers_leaves_the_panel_not_the_prompts(tmp_path, capsys):
+    # Before: C9, in every panel, answered one prompt, so every case was scored on that one
+    # prompt: all inconclusive, AUC null. Now C9 leaves the panels, and the cases read what
+    # they would read without C9 in the corpus.
+    ans = _world(n_controls=10, n_prompts=30)
+    without = ans.restrict([m for m in ans.models if m != "C9"])
+    ans.texts["C9"] = dict(list(ans.texts["C9"].items())[:1])
+    (tmp_path / "sparse").mkdir()
+    (tmp_path / "without").mkdir()
+    out = _bench(capsys, _corpus(tmp_path / "sparse", _lineage(), ans))
+    ref = _bench(capsys, _corpus(tmp_path / "without", _lineage(), without))
+    assert [c["n_prompts"] for c in out["cases"]] == [30] * 3
+    assert [c["controls_left_out"] for c in out["cases"]] == [["C9"]] * 3
+    assert [c["p_value"] for c in out["cases"]] == [c["p_value"] for c in ref["cases"]]
+    assert out["auc"] == ref["auc"] == 1.0
+    assert "too few answers left out" in out["cases"][0]["panel_rule_used"]
+    assert out["controls_left_out"] == {"C9": 3}
+    assert main(["bench", "--corpus", str(tmp_path / "sparse"), "--prompts", "10"]) == 0
+    assert "controls left out of a case's panel" in capsys.readouterr().out
+
+
+def test_a_model_whose_prompt_ids_no_other_model_has_is_named(tmp_path, capsys):
+    # C1's ids carry a suffix: its case cannot run. Before, the reason only said that its
+    # models "share no answered prompt", and the console named three arbitrary models as
+    # answering fewest (every model answered half of the corpus's ids).
+    ans = _world(n_controls=10, n_prompts=30)
+    ans.texts["C1"] = {f"{p} ": t for p, t in ans.texts["C1"].items()}
+    out = _bench(capsys, _corpus(tmp_path, _lineage(), ans))
+    assert [s["reason"] for s in out["skipped_cases"]] == [
+        "its reference, suspect and panel share no answered prompt ('C1' shares no prompt id "
+        "with any other model: are its ids written differently?)"
+    ]
+    assert out["models_sharing_no_prompt"] == ["C1"]
+    assert len(out["cases"]) == 2
+    assert main(["bench", "--corpus", str(tmp_path), "--prompts", "10"]) == 0
+    assert "no other model answered any prompt id of: C1" in capsys.readouterr().out
+
+
+def test_a_plain_responses_file_beside_the_compressed_one_is_said_not_read(tmp_path, capsys):
+    # Before: responses.jsonl.gz was read and a responses.jsonl beside it silently ignored.
+    d = _corpus(tmp_path, _lineage())
+    assert _bench(capsys, d)["responses_not_read"] is None
+    (d / "responses.jsonl").write_text("")
+    out = _bench(capsys, d)
+    assert (out["responses_read"], out["responses_not_read"]) == (
+        "responses.jsonl.gz",
+        "responses.jsonl",
+    )
+    assert main(["bench", "--corpus", str(d), "--prompts", "10"]) == 0
+    assert "responses.jsonl beside it is not read" in capsys.readouterr().out
+
+
+def test_lineage_saved_as_utf16_with_its_byte_order_mark_is_read(tmp_path, capsys):
+    # What Windows PowerShell's `>` writes; before: "lineage.json: not UTF-8 text", exit 2.
+    d = _corpus(tmp_path, _lineage())
+    (d / "lineage.json").write_text(json.dumps(_lineage()), encoding="utf-16")
+    assert len(_bench(capsys, d)["cases"]) == 3
+    (d / "lineage.json").write_bytes(b"\xff\xfe{\x00\xff")  # damaged: one line, no traceback
+    assert main(["bench", "--corpus", str(d)]) == 2
+    assert "lineage.json: not UTF-8 (or UTF-16) text" in capsys.readouterr().err

@@ -137,3 +137,58 @@ def test_integer_prompt_ids_are_read_as_their_decimal_strings(tmp_path):
     path.write_text("".join(json.dumps(r) + "\n" for r in recs))
     assert [r["prompt_id"] for r in iter_records(path)] == ["0", "7", "7"] * 2
     assert load_answers(path).texts["b"] == {"0": ["b"], "7": ["b", "b"]}
+
+
+def test_compression_is_read_from_the_bytes_not_the_name(tmp_path):
+    # Before: a plain file named .gz failed with "unreadable (BadGzipFile)" and a gzipped
+    # file named .jsonl with "not UTF-8 (byte 0x8b)".
+    plain = "".join(json.dumps(r) + "\n" for r in RECS).encode()
+    (tmp_path / "plain.jsonl.gz").write_bytes(plain)
+    (tmp_path / "zipped.jsonl").write_bytes(gzip.compress(plain))
+    for name in ("plain.jsonl.gz", "zipped.jsonl"):
+        assert [r["response"] for r in iter_records(tmp_path / name)] == [
+            r["response"] for r in RECS
+        ]
+
+
+def test_damaged_gzip_is_one_line_saying_what_is_wrong(tmp_path):
+    # A cut file says so; a damaged deflate block raised zlib.error (not an OSError), which
+    # escaped as a traceback.
+    data = gzip.compress("".join(json.dumps(r) + "\n" for r in RECS * 200).encode())
+    (tmp_path / "cut.jsonl.gz").write_bytes(data[: len(data) // 2])
+    (tmp_path / "damaged.jsonl.gz").write_bytes(data[:10] + bytes(range(50, 100)) + data[60:])
+    with pytest.raises(InputError, match=r"cut\.jsonl\.gz:\d+: the gzip data ends early"):
+        list(iter_records(tmp_path / "cut.jsonl.gz"))
+    with pytest.raises(InputError, match=r"damaged\.jsonl\.gz:1: unreadable, the gzip data is dam"):
+        list(iter_records(tmp_path / "damaged.jsonl.gz"))
+
+
+def test_half_an_emoji_is_replaced_in_text_and_refused_in_names(tmp_path):
+    # A lone surrogate ("\ud83d" escaped in JSON, half an emoji cut in two) made the n-gram
+    # features fail with a UnicodeEncodeError traceback; in an answer it is now U+FFFD.
+    path = tmp_path / "c.jsonl"
+    rec = dict(RECS[0], response="cut \\ud83d here", prompt="\\ude00")
+    path.write_text(json.dumps(RECS[0]) + "\n" + json.dumps(rec).replace("\\\\", "\\") + "\n")
+    got = list(iter_records(path))[1]
+    assert (got["response"], got["prompt"]) == ("cut \ufffd here", "\ufffd")
+    got["response"].encode("utf-8")  # before: UnicodeEncodeError
+    path.write_text(json.dumps(RECS[0]).replace('"a"', '"a\\ud83d"') + "\n")
+    with pytest.raises(InputError, match=r"c\.jsonl:1: field 'model' holds a lone UTF-16 sur"):
+        list(iter_records(path))
+
+
+@pytest.mark.parametrize("indent", [None, 1])
+def test_a_json_array_of_records_says_the_file_must_be_json_lines(tmp_path, indent):
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps(RECS, indent=indent))
+    with pytest.raises(InputError, match="must be JSON Lines, one record object per line"):
+        list(iter_records(path))
+
+
+def test_a_missing_field_names_the_fields_the_record_has(tmp_path):
+    # AlpacaEval's own files say generator / instruction / output: before, only "missing
+    # field 'model'", which did not show that the record is another format.
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"instruction": "Hi", "output": "Hello", "generator": "a"}))
+    with pytest.raises(InputError, match="the record's fields: 'instruction', 'output', 'gen"):
+        list(iter_records(path))

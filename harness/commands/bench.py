@@ -81,6 +81,7 @@ def _table(title: str, columns: tuple[str, ...]) -> Table:
 
 def run(args: argparse.Namespace) -> int:
     from harness.bench import run_bench
+    from harness.bench_tables import PROMPT_LOSS_KEPT
     from harness.detector.verdict import EMPTY_SHARE_NOTED
 
     feats = attribution_features(args.attribution_features)
@@ -106,6 +107,11 @@ def run(args: argparse.Namespace) -> int:
             else "every case is scored on those"
         )
     )
+    if result["responses_not_read"]:
+        con.print(
+            f"  [bold yellow]read {e(result['responses_read'])}[/]; "
+            f"{e(result['responses_not_read'])} beside it is not read"
+        )
     if result["n_prompts"] < result["n_prompts_in_corpus"]:
         short = result["n_models_short"]
         of = f" ({short} models answered fewer than all)" if short > 3 else ""
@@ -113,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
     notes = {  # JSON key -> what the models it counts have in common
         "left_out_models": "left out (in no case or panel, and kept they would cost more than a "
         "tenth of the prompts)",
+        "controls_left_out": "controls left out of a case's panel, having answered less than "
+        f"{PROMPT_LOSS_KEPT:.0%} of its prompts (cases)",
         "empty_answers": f"models whose answers are empty on at least {EMPTY_SHARE_NOTED:.0%} "
         "of their prompts (scored as no overlap; in a panel they widen it)",
         "null_responses": "records with a null response, read as unanswered",
@@ -120,10 +128,24 @@ def run(args: argparse.Namespace) -> int:
     for key, what in notes.items():
         if result[key]:
             con.print(f"  {what}: {_counted(result[key])}")
+    if result["models_sharing_no_prompt"]:
+        con.print(
+            "[bold yellow]  no other model answered any prompt id of:[/] "
+            + ", ".join(e(m) for m in result["models_sharing_no_prompt"])
+            + " (are their prompt ids written differently?)"
+        )
     if result["name_tokens_ignored"]:
         con.print(
             "  name tokens too common to mark a family (no model is tied by them): "
             + ", ".join(e(t) for t in result["name_tokens_ignored"])
+        )
+    if unread := result["facts_for_unknown_models"]:
+        more = f" and {len(unread) - 5} more" if len(unread) > 5 else ""
+        hint = f" ({e(result['facts_hint'])})" if result["facts_hint"] else ""
+        con.print(
+            "[bold yellow]facts not read:[/] lineage.json 'models' has entries for "
+            f"{', '.join(e(m) for m in unread[:5])}{more}, named by no case and without answers"
+            f"{hint}"
         )
     for s in result["skipped_cases"]:
         con.print(
@@ -135,6 +157,11 @@ def run(args: argparse.Namespace) -> int:
         con.print(
             f"[bold yellow]not scored:[/] cases labelled {labels} are shown but left out of "
             "every metric (only 'distilled' and 'independent' are scored)"
+        )
+    if result["labels_normalised"]:
+        con.print(
+            "  labels read as 'distilled' / 'independent' (case and spaces ignored): "
+            + _counted({f"'{k}'": v for k, v in result["labels_normalised"].items()})
         )
     con.print(f"[bold]panel:[/] {result['panel_rule']}")
     con.print(f"[bold]fallback panel:[/] {result['fallback_rule']}")
