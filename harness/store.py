@@ -25,6 +25,10 @@ from harness.answers import Answers
 from harness.errors import InputError, OperationalError
 
 SCHEMA_VERSION = 1
+# How long an opener waits out another process's lock before saying the store is locked, and
+# how long each statement waits for a writer's commit (sqlite3's default, made explicit).
+LOCK_PATIENCE_S = 10.0
+BUSY_TIMEOUT_S = 5.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
@@ -110,15 +114,17 @@ class Store:
             self._db.execute("SELECT 1 FROM failures LIMIT 1").fetchone() is not None
         )
 
-    def _open(self, patience_s: float = 10.0) -> sqlite3.Connection:
+    def _open(self) -> sqlite3.Connection:
         """Connect and create the schema. A run creating its store while a report (or a second
         run) opens the same path is normal, so a lock is waited out, not taken for a bad file;
         SQLite's busy handler does not cover switching a new file to WAL."""
-        deadline = time.monotonic() + patience_s
+        deadline = time.monotonic() + LOCK_PATIENCE_S
         while True:
             db = None
             try:
-                db = sqlite3.connect(self.path, isolation_level=None)
+                db = sqlite3.connect(
+                    self.path, isolation_level=None, timeout=min(BUSY_TIMEOUT_S, LOCK_PATIENCE_S)
+                )
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.executescript(_SCHEMA)
@@ -126,6 +132,7 @@ class Store:
                     db.execute(
                         "INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
                     )
+                db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
                 return db
             except sqlite3.OperationalError as exc:
                 if db is not None:

@@ -196,3 +196,25 @@ def test_openers_of_a_new_store_at_once_all_succeed(tmp_path):
         with sqlite3.connect(path) as db:
             assert db.execute("SELECT v FROM meta").fetchall() == [(str(SCHEMA_VERSION),)]
     assert not errors, errors[:3]
+
+
+def test_a_store_another_process_keeps_locked_is_said_to_be_locked(tmp_path, monkeypatch):
+    """A store held under an exclusive lock (another process mid-write) used to be reported,
+    after sqlite's 5 s, as "not a fingerprint store (database is locked)": a wrong diagnosis
+    that sends the user looking for a damaged file. A lock that ends in time is waited out."""
+    import threading
+
+    from harness import store as store_module
+    from harness.store import Store
+
+    monkeypatch.setattr(store_module, "LOCK_PATIENCE_S", 0.3)
+    path = tmp_path / "store.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(OperationalError, match="store is locked by another process"):
+        Store(path)
+    monkeypatch.setattr(store_module, "LOCK_PATIENCE_S", 30.0)
+    threading.Timer(0.2, holder.rollback).start()
+    with Store(path) as store:  # opens once the holder lets go
+        assert store.keys() == set()
+    holder.close()
