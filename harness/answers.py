@@ -41,6 +41,10 @@ class Answers:
         """Probe family of `prompt_id` ("default" when unknown)."""
         return self.families.get(prompt_id, "default")
 
+    def answered(self, model: str) -> set[str]:
+        """Prompt ids `model` answered with at least one sample (none for an unknown model)."""
+        return {p for p, s in self.texts.get(model, {}).items() if s}
+
     def common_prompts(self, models: list[str] | None = None) -> list[str]:
         """Prompt ids answered (with at least one sample) by every model in `models`, sorted."""
         models = self.models if models is None else list(models)
@@ -48,7 +52,7 @@ class Answers:
             return []
         common: set[str] | None = None
         for m in models:
-            have = {p for p, s in self.texts.get(m, {}).items() if s}
+            have = self.answered(m)
             common = have if common is None else common & have
         return sorted(common or ())
 

@@ -276,7 +276,7 @@ def run_bench(
     out["cases_on_own_prompts"] = sum(r.n_prompts != out["n_prompts"] for r in results)
     # The shared table holds the prompts every model answered: name (up to 3, ties by name)
     # that answered fewest, and how many missed one (they shrink the cases that read them).
-    n_answered = {m: sum(1 for s in per.values() if s) for m, per in answers.texts.items()}
+    n_answered = {m: len(answers.answered(m)) for m in answers.models}
     short = [(m, n) for m, n in n_answered.items() if n < out["n_prompts_in_corpus"]]
     out["fewest_answered"] = dict(sorted(short, key=lambda x: (x[1], x[0]))[:3])
     out["n_models_short"] = len(short)
@@ -377,7 +377,7 @@ def _drop_sparse_bystanders(
     common = set(answers.common_prompts(sorted(needed)))
     if len(answers.common_prompts()) >= PROMPT_LOSS_KEPT * len(common):
         return answers, {}
-    answered = {m: {p for p, s in answers.texts[m].items() if s} for m in models}
+    answered = {m: answers.answered(m) for m in models}
     left_out = {
         m: len(answered[m]) for m in models if m not in needed and not common <= answered[m]
     }
@@ -388,7 +388,7 @@ def _drop_sparse_bystanders(
 
 def _sharing_no_prompt(answers: Answers) -> list[str]:
     """Models that answered prompts, none of which another model answered (corpus order)."""
-    answered = {m: {p for p, s in per.items() if s} for m, per in answers.texts.items()}
+    answered = {m: answers.answered(m) for m in answers.models}
     count = Counter(p for ps in answered.values() for p in ps)
     if len(answered) < 2:
         return []
@@ -409,7 +409,7 @@ def _mostly_empty(answers: Answers) -> dict[str, int]:
 
 def _no_common_prompt(answers: Answers) -> str:
     """Why no prompt can be scored, naming the models that lack the most widely answered ids."""
-    answered = {m: {p for p, s in per.items() if s} for m, per in answers.texts.items()}
+    answered = {m: answers.answered(m) for m in answers.models}
     count = Counter(p for ps in answered.values() for p in ps)
     top = max(count.values(), default=0)
     head = f"no prompt id is answered by all {len(answered)} models"

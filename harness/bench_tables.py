@@ -48,29 +48,35 @@ class CaseTables:
     _chosen: dict[tuple[str, ...], similarity.SimTable | None] = field(
         default_factory=dict, repr=False
     )
-    _answered_by: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _kept: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[list[str], list[str]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def keep_covering(self, fixed: list[str], controls: list[str]) -> tuple[list[str], list[str]]:
         """(controls kept, controls left out) of a case whose `fixed` models must all be read
         (SPARSE_CONTROL_RULE): a control is left out when it answered less than PROMPT_LOSS_KEPT
         of the prompts `fixed` all answered, unless fewer than MIN_CONTROLS would remain.
+        Memoised like `for_models`: every prompt-count draw asks again for the same cases.
 
         Before, such a control cost the case every prompt it had not answered: a control
         with one answer left its case one prompt, i.e. no verdict, and one such model in every
         documented panel made every case inconclusive."""
+        key = (tuple(fixed), tuple(controls))
+        if key not in self._kept:
+            self._kept[key] = self._keep_covering(fixed, controls)
+        kept, short = self._kept[key]
+        return list(kept), list(short)
+
+    def _keep_covering(self, fixed: list[str], controls: list[str]) -> tuple[list[str], list[str]]:
         base = set(self.answers.common_prompts(fixed))
         short = [
-            m for m in controls if len(base & self._answered(m)) < PROMPT_LOSS_KEPT * len(base)
+            m
+            for m in controls
+            if len(base & self.answers.answered(m)) < PROMPT_LOSS_KEPT * len(base)
         ]
         if not short or len(controls) - len(short) < MIN_CONTROLS:
             return controls, []
         return [m for m in controls if m not in short], short
-
-    def _answered(self, model: str) -> set[str]:
-        if model not in self._answered_by:
-            per = self.answers.texts.get(model, {})
-            self._answered_by[model] = {p for p, s in per.items() if s}
-        return self._answered_by[model]
 
     def for_models(self, models: list[str]) -> similarity.SimTable | None:
         """The table to score `models` on (see the module docstring); None when they share no
@@ -89,11 +95,7 @@ class CaseTables:
         key = tuple(own)
         if key not in self._own:
             keep = set(own)
-            every = [
-                m
-                for m in self.answers.models
-                if keep <= {p for p, s in self.answers.texts[m].items() if s}
-            ]
+            every = [m for m in self.answers.models if keep <= self.answers.answered(m)]
             anchors = [a for a in self.anchors if a in every]
             self._own[key] = similarity.compute(self.answers, anchors, every)
         return self._own[key]
