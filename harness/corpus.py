@@ -136,6 +136,8 @@ def _validate(path: Path, lineno: int, line: str, null_ok: bool = False) -> dict
     if not isinstance(prompt, str):
         raise InputError(f"{path}:{lineno}: field 'prompt' must be a string")
     rec["prompt"] = prompt
+    if "\\ud" not in line and "\\uD" not in line:
+        return rec  # a lone surrogate can only come from a "\ud8xx".."\udfff" escape
     for key in ("model", "prompt_id"):
         if _SURROGATE.search(rec[key]):
             raise InputError(f"{path}:{lineno}: field '{key}' holds a lone UTF-16 surrogate")
