@@ -111,12 +111,18 @@ def load_lineage(directory: Path) -> dict:
     return lineage
 
 
+def _folded(text: str) -> str:
+    """`text` without what hand-written lineage files vary: case, surrounding and repeated
+    spaces (labels and `org` are compared so; names add Unicode form, `loose_name`)."""
+    return " ".join(text.split()).casefold()
+
+
 def normal_label(label: str) -> str:
     """One of LABELS when `label` is that label but for case and surrounding or repeated
     spaces ("Distilled", "INDEPENDENT ", as hand-written lineage files spell them): every rule
     and metric compares labels exactly, so a capital letter used to leave a case unscored and
     its reference without a documented panel. Any other label is returned unchanged."""
-    folded = " ".join(label.split()).casefold()
+    folded = _folded(label)
     return folded if folded in LABELS else label
 
 
@@ -153,7 +159,7 @@ def runnable_cases(lineage: dict, models: list[str]) -> tuple[list[dict], list[d
 def loose_name(name: str) -> str:
     """`name` without what a hand-written file varies unseen: case, surrounding or repeated
     spaces, Unicode composition ("á" as one code point or as "a" and an accent)."""
-    return unicodedata.normalize("NFC", " ".join(name.split())).casefold()
+    return _folded(unicodedata.normalize("NFC", name))
 
 
 def near_names_hint(missing: list[str], models: list[str]) -> str:
@@ -201,7 +207,7 @@ def org_of(lineage: dict, model: str) -> str | None:
     compared as it is."""
     org = lineage.get("models", {}).get(model, {}).get("org")
     if isinstance(org, str):
-        return " ".join(org.split()).casefold() or None
+        return _folded(org) or None
     return org
 
 
